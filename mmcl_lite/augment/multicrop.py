@@ -1,0 +1,50 @@
+"""MultiCropViews: a few large "global" views plus several small "local" ones (SwAV, DINO).
+
+Small crops are cheap (a 16x16 view costs a quarter of a 32x32 one) and, trained to agree with
+the global views, teach the encoder to relate a part of an object to the whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .views import ImageViews, check_images
+
+
+@dataclass(frozen=True)
+class MultiCropViews:
+    """``n_global`` views from ``global_views`` then ``n_local`` from ``local_views``.
+
+    ``MultiCropViews.swav(32)(images)`` -> [2 tensors (B, C, 32, 32), 4 tensors (B, C, 16, 16)].
+    Every view draws its own random parameters; all come from one ``generator`` in order.
+    """
+
+    global_views: ImageViews
+    local_views: ImageViews
+    n_global: int = 2
+    n_local: int = 4
+
+    def __post_init__(self):
+        for name in ("global_views", "local_views"):
+            if not isinstance(getattr(self, name), ImageViews):
+                raise TypeError(f"{name} must be an ImageViews, got {type(getattr(self, name)).__name__}")
+        for name, low in (("n_global", 1), ("n_local", 0)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+
+    @classmethod
+    def swav(cls, size: int = 32, local_size: int | None = None, n_local: int = 4) -> "MultiCropViews":
+        """Two global crops (scale 0.3-1) of ``size`` and ``n_local`` local crops (scale 0.05-0.3)
+        of ``local_size`` (default size // 2), both with SimCLR's colour augmentation."""
+        local_size = local_size if local_size is not None else max(1, size // 2)
+        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=(0.3, 1.0)),
+                   local_views=ImageViews.simclr(local_size).replace(crop_scale=(0.05, 0.3)),
+                   n_global=2, n_local=n_local)
+
+    def __call__(self, images: torch.Tensor, generator=None) -> list[torch.Tensor]:
+        """List of n_global + n_local views of ``images``, global views first."""
+        check_images(images)
+        return ([self.global_views(images, generator) for _ in range(self.n_global)]
+                + [self.local_views(images, generator) for _ in range(self.n_local)])

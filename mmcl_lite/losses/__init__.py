@@ -1,0 +1,24 @@
+"""Contrastive and self-supervised objectives: one per file, pure functions of tensors.
+
+Each docstring carries the paper, the formula and the shapes; each function L2-normalises where
+the paper does and raises ValueError naming the argument on bad input.
+"""
+from .alignment_uniformity import alignment, uniformity
+from .clip import clip_loss
+from .info_nce import info_nce
+from .negative_cosine import negative_cosine_similarity, symmetric_negative_cosine
+from .nt_xent import nt_xent
+from .sinkhorn import sinkhorn
+from .swav import swav_loss
+
+__all__ = [
+    "alignment",
+    "clip_loss",
+    "info_nce",
+    "negative_cosine_similarity",
+    "nt_xent",
+    "sinkhorn",
+    "swav_loss",
+    "symmetric_negative_cosine",
+    "uniformity",
+]

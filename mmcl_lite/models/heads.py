@@ -1,0 +1,33 @@
+"""Projection and prediction heads: small MLPs put on top of an encoder."""
+from __future__ import annotations
+
+import torch.nn as nn
+
+
+class MLPHead(nn.Sequential):
+    """Linear -> BN -> ReLU repeated (num_layers - 1) times, then Linear to ``out_dim``.
+
+    SimCLR's projection head g(h) is the 2-layer version; SimSiam/BYOL predictors use the same
+    shape with a bottleneck hidden size. ``last_bn`` adds a BatchNorm without affine at the end
+    (SimSiam's projector does this).
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, num_layers: int = 2,
+                 batch_norm: bool = True, last_bn: bool = False):
+        if num_layers < 1:
+            raise ValueError(f"num_layers: expected >= 1, got {num_layers}")
+        layers, dim = [], in_dim
+        for _ in range(num_layers - 1):
+            layers.append(nn.Linear(dim, hidden_dim, bias=not batch_norm))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(hidden_dim))
+            layers.append(nn.ReLU(inplace=True))
+            dim = hidden_dim
+        layers.append(nn.Linear(dim, out_dim))
+        if last_bn:
+            layers.append(nn.BatchNorm1d(out_dim, affine=False))
+        super().__init__(*layers)
+        self.out_dim = out_dim
+
+
+ProjectionHead = MLPHead
