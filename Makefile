@@ -43,7 +43,7 @@ test-notebooks: $(STAMP_TEST)
 
 test-ui: $(STAMP_TEST)
 	bash scripts/install-ui-deps.sh $(PY)
-	$(PY) -m pytest -m ui tests
+	$(PY) -m pytest -m ui tests/ui
 
 demo: $(STAMP_NB)
 	$(PY) -m mmcl_lite demo

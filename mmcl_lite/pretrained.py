@@ -7,7 +7,9 @@ only when you call the loader while online and the weights are not cached yet (~
 
 Offline (``HF_HUB_OFFLINE=1`` or ``TRANSFORMERS_OFFLINE=1``, or no connection) the loader looks in
 the local cache only and, when the weights are not there, raises :class:`OfflineError` with a
-message saying how to get them, so a notebook can skip the section:
+message saying how to get them, so a notebook can skip the section. "No connection" is found out
+by :func:`hub_reachable` (one TCP connect, a few seconds at most) before ``huggingface_hub`` is
+asked, because its own retries take minutes to give up when the machine has no network:
 
     try:
         clip = load_pretrained_clip()
@@ -17,6 +19,9 @@ message saying how to get them, so a notebook can skip the section:
 from __future__ import annotations
 
 import os
+import socket
+import threading
+from urllib.parse import urlsplit
 
 import torch
 import torch.nn as nn
@@ -34,6 +39,34 @@ def is_offline() -> bool:
     """True when the Hugging Face offline switches are set in the environment."""
     return any(os.environ.get(v, "").strip().lower() in _TRUE
                for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Can a TCP connection to the Hugging Face Hub (``$HF_ENDPOINT``) be opened within
+    ``timeout`` seconds? Name lookup runs in a helper thread, so this returns in about
+    ``timeout`` seconds even where DNS hangs. Behind an HTTPS proxy the direct probe says nothing
+    about the proxy, so it answers True and leaves the decision to ``huggingface_hub``."""
+    if any(os.environ.get(v) for v in _PROXY_VARS):
+        return True
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host = url.hostname or "huggingface.co"
+    port = url.port or (80 if url.scheme == "http" else 443)
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    worker = threading.Thread(target=probe, name="hub-probe", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    return bool(result and result[0])
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -126,8 +159,10 @@ def load_pretrained_clip(name: str = DEFAULT_CLIP, device=None, cache_dir=None,
 
     name: a Hub id (default ``openai/clip-vit-base-patch32``, ViT-B/32, ~150M parameters) or a
         local folder holding one. offline: None reads HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE;
-        True looks only in the local cache. Raises :class:`OfflineError` (a RuntimeError) with
-        what to do when the weights are neither cached nor downloadable.
+        True looks only in the local cache. When not offline, the Hub is probed first
+        (:func:`hub_reachable`); if it cannot be reached, only the local cache is used, so a
+        machine without network gets its answer in seconds. Raises :class:`OfflineError` (a
+        RuntimeError) with what to do when the weights are neither cached nor downloadable.
     """
     from transformers import CLIPModel, CLIPProcessor
 
@@ -137,12 +172,14 @@ def load_pretrained_clip(name: str = DEFAULT_CLIP, device=None, cache_dir=None,
         raise TypeError(f"name: expected a Hub id or a folder as a str, got {name!r}")
     offline = is_offline() if offline is None else bool(offline)
     local = os.path.isdir(name)
-    kwargs = {"cache_dir": cache_dir, "local_files_only": offline and not local}
+    # no network: look in the cache only (huggingface_hub's retries would take minutes)
+    cache_only = not local and (offline or not hub_reachable())
+    kwargs = {"cache_dir": cache_dir, "local_files_only": cache_only}
     try:
         processor = CLIPProcessor.from_pretrained(name, **kwargs)
         model = CLIPModel.from_pretrained(name, **kwargs)
     except (OSError, ValueError) as exc:  # transformers wraps Hub failures in OSError
-        if (offline and not local) or _is_connection_error(exc):
+        if cache_only or _is_connection_error(exc):
             raise OfflineError(_offline_message(name, offline, cache_dir)) from exc
         raise
     return PretrainedCLIP(model, processor, name).to(as_device(device))

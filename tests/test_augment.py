@@ -337,3 +337,23 @@ def test_cuda_matches_cpu(u8):
     torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-5, rtol=0)
     views = MultiCropViews.swav(16)(u8.cuda(), torch.Generator(device="cuda").manual_seed(0))
     assert all(t.device.type == "cuda" for t in views)
+
+
+def test_rotation_by_90_degrees_matches_rot90():
+    """A full-image 'crop' rotated by 90 degrees equals torch.rot90 (up to the sign convention)."""
+    import math
+    x = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    boxes = torch.tensor([[0.0, 0.0, 8.0, 8.0]] * 2)
+    no_flip = torch.zeros(2, dtype=torch.bool)
+    out = ops.resized_crop_flip(x, boxes, no_flip, 8, angle=torch.full((2,), math.pi / 2))
+    candidates = [torch.rot90(x, k, dims=(2, 3)) for k in (1, 3)]
+    assert min((out - c).abs().max() for c in candidates) < 1e-5
+
+
+def test_rotation_field_validated_and_sampled():
+    with pytest.raises(ValueError, match="rotation"):
+        ImageViews(rotation=200)
+    v = ImageViews(rotation=30)
+    p = v.sample_params(5000, 16, 16, generator=torch.Generator().manual_seed(0))
+    deg = torch.rad2deg(p["angle"])
+    assert deg.abs().max() <= 30 and deg.abs().mean() > 10

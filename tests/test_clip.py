@@ -238,6 +238,7 @@ def test_lit_locks_minilm_caches_features_and_checkpoints_without_it(tiny_shapes
     m = CLIP(text_tower="minilm", embed_dim=16, proj_hidden=32)
     trainable = {n.split(".")[0] for n, p in m.named_parameters() if p.requires_grad}
     assert trainable == {"encoder", "image_proj", "text_proj", "logit_scale"}
+    assert _plain(m.config) and m.config["tokenizer"] is None
     data = tiny_shapes.subset(slice(0, 24))
     fields = m.batch_fields(data)
     assert fields["text_features"].shape == (24, 384) and "input_ids" not in fields

@@ -41,9 +41,30 @@ def test_connection_failures_become_offline_errors_and_others_do_not(monkeypatch
     def typo(*args, **kwargs):
         raise OSError("not-a-model is not a valid model identifier")
     monkeypatch.setattr(CLIPProcessor, "from_pretrained", typo)
+    monkeypatch.setattr(pretrained, "hub_reachable", lambda timeout=3.0: True)  # online
     with pytest.raises(OSError, match="valid model identifier") as info:
         load_pretrained_clip("not-a-model", offline=False)
     assert not isinstance(info.value, OfflineError)
+
+
+def test_no_network_without_the_offline_switch_fails_fast(monkeypatch, tmp_path):
+    """HF_HUB_OFFLINE unset and no network: a quick probe, then the cache only, then a clear
+    OfflineError (huggingface_hub alone retries for minutes before giving up)."""
+    import socket
+
+    from transformers import CLIPModel, CLIPProcessor  # noqa: F401  (import time not measured)
+
+    def no_network(*args, **kwargs):
+        raise OSError("[Errno -2] Name or service not known")
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HTTPS_PROXY", "https_proxy",
+                "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    assert pretrained.hub_reachable(timeout=1.0) is False
+    start = time.perf_counter()
+    with pytest.raises(OfflineError, match="could not be reached"):
+        load_pretrained_clip("openai/clip-vit-base-patch32", cache_dir=tmp_path)
+    assert time.perf_counter() - start < 10
 
 
 def _tiny_clip():

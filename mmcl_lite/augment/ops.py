@@ -47,7 +47,8 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 
 def resized_crop_flip(images: torch.Tensor, boxes: torch.Tensor, flip: torch.Tensor,
-                      size: int | tuple[int, int]) -> torch.Tensor:
+                      size: int | tuple[int, int], angle: torch.Tensor | None = None
+                      ) -> torch.Tensor:
     """Crop box b of image b, resize it to ``size`` (bilinear) and mirror it where ``flip[b]``.
 
     boxes: (B, 4) as (top, left, height, width) in input pixels (fractions allowed);
@@ -59,6 +60,8 @@ def resized_crop_flip(images: torch.Tensor, boxes: torch.Tensor, flip: torch.Ten
     x = (width / W) * u + (2 * left + width) / W - 1, and the same for rows; a flip negates the
     u-coefficient. So one affine_grid + one grid_sample does crop, resize and flip for the batch.
     Border padding repeats edge pixels, as interpolate does where a sample falls off the image.
+    ``angle`` (B,) in radians, optional, also rotates the crop about its centre: the 2x2 part
+    of the affine becomes diag(w/W, h/H) R(angle) diag(sign, 1) (same single grid_sample).
     """
     x = to_float(images)
     n, _, H, W = x.shape
@@ -66,9 +69,14 @@ def resized_crop_flip(images: torch.Tensor, boxes: torch.Tensor, flip: torch.Ten
     top, left, h, w = boxes.to(device=x.device, dtype=x.dtype).unbind(dim=1)
     sign = 1 - 2 * flip.to(device=x.device, dtype=x.dtype)  # -1 where flipped
     theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
-    theta[:, 0, 0] = sign * w / W
+    if angle is None:
+        theta[:, 0, 0] = sign * w / W
+        theta[:, 1, 1] = h / H
+    else:
+        cos, sin = torch.cos(angle).to(x), torch.sin(angle).to(x)
+        theta[:, 0, 0], theta[:, 0, 1] = sign * cos * w / W, -sin * w / W
+        theta[:, 1, 0], theta[:, 1, 1] = sign * sin * h / H, cos * h / H
     theta[:, 0, 2] = (2 * left + w) / W - 1
-    theta[:, 1, 1] = h / H
     theta[:, 1, 2] = (2 * top + h) / H - 1
     grid = F.affine_grid(theta, [n, x.shape[1], out_h, out_w], align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)

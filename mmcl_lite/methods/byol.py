@@ -30,7 +30,7 @@ TAU_SCHEDULES = ("cosine", "constant")
 
 class BYOL(Method):
     def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 128,
-                 proj_hidden: int = 512, pred_hidden: int = 512, base_tau: float = 0.99,
+                 proj_hidden: int = 512, pred_hidden: int = 512, base_tau: float = 0.96,
                  tau_schedule: str = "cosine", views=None, image_size: int | None = None):
         views = ImageViews.simclr(size=image_size) if views is None else views
         views = ImageViews(**views) if isinstance(views, dict) else views

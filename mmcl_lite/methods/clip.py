@@ -90,7 +90,10 @@ class CLIP(Method):
             elif isinstance(tokenizer, str):
                 tokenizer = text_models.tokenizer_from_json(tokenizer)
             config["tokenizer"] = text_models.tokenizer_to_json(tokenizer)
+        else:
+            config["tokenizer"] = None  # MiniLM brings its own
         config["captions"] = None  # the tokenizer JSON carries the vocabulary
+        config["minilm_path"] = None if minilm_path is None else str(minilm_path)
         config["views"] = capture_config({"v": views})["v"]
         super().__init__(config)
 

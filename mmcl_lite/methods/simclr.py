@@ -20,7 +20,7 @@ from .base import Method, capture_config
 
 class SimCLR(Method):
     def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 128,
-                 proj_hidden: int = 512, temperature: float = 0.2, views=None,
+                 proj_hidden: int = 512, temperature: float = 0.1, views=None,
                  image_size: int | None = None):
         views = ImageViews.simclr(size=image_size) if views is None else views
         views = ImageViews(**views) if isinstance(views, dict) else views

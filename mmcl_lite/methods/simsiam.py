@@ -40,7 +40,7 @@ def normalized_std(z: torch.Tensor) -> torch.Tensor:
 
 class SimSiam(Method):
     def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 256,
-                 proj_hidden: int = 512, pred_hidden: int = 64, views=None,
+                 proj_hidden: int = 512, pred_hidden: int = 128, views=None,
                  image_size: int | None = None, stop_gradient: bool = True,
                  use_predictor: bool = True, proj_last_bn: bool = True):
         views = ImageViews.simclr(size=image_size) if views is None else views

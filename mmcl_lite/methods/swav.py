@@ -49,7 +49,7 @@ class SwAV(Method):
     def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 128,
                  proj_hidden: int = 512, n_prototypes: int = 30, temperature: float = 0.1,
                  epsilon: float = 0.05, sinkhorn_iterations: int = 3,
-                 freeze_prototypes_epochs: int = 1, queue_size: int = 0, n_local: int = 2,
+                 freeze_prototypes_epochs: int = 1, queue_size: int = 1024, n_local: int = 2,
                  views=None, image_size: int | None = None):
         # image_size: side of the global crops (default 32; local crops are half of it).
         # n_local is only used when views is None.
