@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--batch-size", type=int, default=None)
     b.add_argument("--steps", type=int, default=None)
     b.add_argument("--workers", type=int, default=None)
+    b.add_argument("--data", default="shapes", choices=["shapes", "digits"],
+                   help="methods: the dataset to compare on")
+    b.add_argument("--methods", default=None,
+                   help="methods: comma-separated names (default SimCLR,MoCo,SimSiam,BYOL,SwAV)")
     return p
 
 
@@ -70,7 +74,8 @@ def main(argv=None) -> None:
                    steps=args.steps, workers=args.workers)
     else:
         from .bench_methods import compare_methods
-        compare_methods()
+        compare_methods(args.data, steps=args.steps, batch_size=args.batch_size or 128,
+                        methods=args.methods.split(",") if args.methods else None)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ DEMO = dict(
     epochs=12,          # ~420 optimiser steps at batch 128
     batch_size=128,     # SimCLR likes big batches; 128 keeps a CPU step near 0.3 s
     lr=2e-3,            # AdamW, cosine schedule with one warmup epoch
-    temperature=0.2,    # NT-Xent temperature
+    temperature=0.1,    # NT-Xent temperature (0.1 beat 0.2 and 0.5 in a sweep)
 )
 FAST = dict(DEMO, n_images=1200, epochs=1)
 

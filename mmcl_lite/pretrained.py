@@ -150,7 +150,7 @@ class PretrainedCLIP(nn.Module):
 
     @property
     def logit_scale(self) -> float:
-        return float(self.model.logit_scale.exp())
+        return float(self.model.logit_scale.detach().exp())
 
 
 def load_pretrained_clip(name: str = DEFAULT_CLIP, device=None, cache_dir=None,
