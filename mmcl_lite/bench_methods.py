@@ -127,9 +127,9 @@ def compare_methods(data="shapes", steps: int | None = None, batch_size: int = 1
     method_kwargs: {name: {argument: value}} to override a method's defaults.
     n_images, image_size: size the data ("shapes" renders n_images; digits keep the first n).
     knn_monitor, snapshot_data: passed to ``fit`` for every method (per-epoch kNN and collapse
-                curves; embedding snapshots for ``viz.explore``). The data is only known inside
-                when ``data`` is a name: pass ``"test"`` to monitor / snapshot the first 500
-                test images (knn_monitor then uses the first 1,000 training images as bank).
+                curves; embedding snapshots for ``viz.explore``). ``"test"`` means the first 500
+                test images (and, for knn_monitor, the first 1,000 training images as the bank):
+                handy when ``data`` is a name and the split is made in here.
 
     Returns a :class:`BenchResult`: {"raw pixels" | "random encoder" | name: {"linear", "knn",
     "seconds", "steps", "eff_rank"}} with the trained methods and histories as attributes.
