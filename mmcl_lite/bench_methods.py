@@ -58,14 +58,20 @@ class BenchResult(dict):
     snapshot_data: object
 
 
+def _budget(data: str) -> dict:
+    """The settings of BENCH (or FAST in FAST mode) for a dataset name."""
+    cfg = (FAST if fast_mode() else BENCH).get(data)
+    if cfg is None:
+        raise ValueError(f"data: expected 'shapes', 'digits' or (train, test), got {data!r}")
+    return cfg
+
+
 def load_bench_data(data: str = "shapes", n_images: int | None = None,
                     image_size: int | None = None, seed: int = 0):
     """(train, test) ImageSets for a benchmark: ``"shapes"`` (rendered) or ``"digits"``."""
     from .data import load_digits, make_shapes
 
-    cfg = (FAST if fast_mode() else BENCH).get(data)
-    if cfg is None:
-        raise ValueError(f"data: expected 'shapes' or 'digits', got {data!r}")
+    cfg = _budget(data)
     if data == "shapes":
         full = make_shapes(n_images or cfg["n_images"], seed=seed,
                            image_size=image_size or cfg["image_size"])
@@ -99,9 +105,7 @@ def _seconds_per_step(name: str, train, batch_size: int, dev, repeats: int = 3) 
     with torch.random.fork_rng(devices=[]):
         method = build_method(name, train, dev).train()
         opt = method.configure_optimizer(LR, 1e-4)
-        batch = {"images": train.images[:batch_size].to(dev),
-                 "labels": train.labels[:batch_size].to(dev),
-                 "index": torch.arange(batch_size, device=dev)}
+        batch = {k: v[:batch_size].to(dev) for k, v in method.batch_fields(train).items()}
         times = []
         for step in range(repeats + 1):
             sync()
@@ -141,11 +145,8 @@ def compare_methods(data="shapes", steps: int | None = None, batch_size: int = 1
         raise ValueError("methods: expected at least one method name, got none")
     if isinstance(data, str):
         label = data
-        cfg = (FAST if fast_mode() else BENCH).get(data)
-        if cfg is None:
-            raise ValueError(f"data: expected 'shapes', 'digits' or (train, test), got {data!r}")
         train, test = load_bench_data(data, n_images, image_size, seed)
-        steps = cfg["steps"] if steps is None else steps
+        steps = _budget(data)["steps"] if steps is None else steps
     elif isinstance(data, (tuple, list)) and len(data) == 2:
         label, (train, test) = getattr(data[0], "name", "data"), data
         if steps is None:
@@ -192,10 +193,11 @@ def compare_methods(data="shapes", steps: int | None = None, batch_size: int = 1
                       snapshot_data=snapshot_data, progress=progress)
         if history.status != "completed":
             print(f"{name}: {history.status}: {history.message}")
-        scores = evaluate.evaluate_method(method, train, test, device=dev)
-        z = evaluate.embed(method, test, device=dev)
+        z_train = evaluate.embed(method, train, device=dev)
+        z_test = evaluate.embed(method, test, device=dev)  # embedded once: probes + eff_rank
+        scores = evaluate.probe(z_train, train.labels, z_test, test.labels)
         result[name] = {**scores, "seconds": history.seconds, "steps": len(history.steps),
-                        "eff_rank": evaluate.effective_rank(z)}
+                        "eff_rank": evaluate.effective_rank(z_test)}
         result.methods[name], result.histories[name] = method, history
         print(f"{name:8s} {len(history.steps)} steps in {history.seconds:6.1f}s: "
               f"linear {scores['linear']:.1%}  kNN {scores['knn']:.1%}")
