@@ -3,7 +3,8 @@
 ``throughput``: SimCLR training pairs per second three ways on the current device:
   1. model alone  - forward/backward/step on views made once in advance (the ceiling);
   2. batched views - our ImageViews on the whole batch, on the device, every step;
-  3. per-sample   - torchvision.transforms.v2 per image in DataLoader workers (the usual way).
+  3. per-sample   - torchvision.transforms.v2 per image in DataLoader workers (the usual way);
+on CUDA also 2b: batched views with ``ImageViews.apply`` fused by ``torch.compile``.
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def _timed(fn, steps: int, warmup: int, dev) -> float:
 
 
 def throughput(encoder: str = "resnet18", batch_size: int | None = None, steps: int | None = None,
-               workers: int | None = None, device=None) -> dict:
+               workers: int | None = None, device=None, compile_views: bool = True) -> dict:
     """Measure the three pipelines; returns {name: pairs_per_second} and prints a table."""
     dev = as_device(device)
     on_gpu = dev.type == "cuda"
@@ -83,9 +84,9 @@ def throughput(encoder: str = "resnet18", batch_size: int | None = None, steps: 
         torch.backends.cudnn.benchmark = True
     method.train()
     opt = torch.optim.SGD(method.parameters(), lr=0.01, momentum=0.9)
-    views, gen = ImageViews.simclr(), torch.Generator().manual_seed(0)
+    views, gen = ImageViews.simclr(), torch.Generator(device=dev).manual_seed(0)
     fixed = images[:batch_size]
-    v1, v2 = views(fixed, generator=gen), views(fixed, generator=gen)
+    v1, v2 = views.pair(fixed, generator=gen)
     results = {}
     t = _timed(lambda: _step(method, opt, v1, v2, dev), steps, 3, dev)
     results["model alone (pre-made views)"] = steps * batch_size / t
@@ -93,9 +94,12 @@ def throughput(encoder: str = "resnet18", batch_size: int | None = None, steps: 
     def batched():
         idx = torch.randint(len(images), (batch_size,), device=dev)
         x = images[idx]
-        _step(method, opt, views(x, generator=gen), views(x, generator=gen), dev)
+        _step(method, opt, *views.pair(x, generator=gen), dev)
     t = _timed(batched, steps, 3, dev)
     results["batched views (mmcl_lite)"] = steps * batch_size / t
+    if on_gpu and compile_views:
+        results["batched views + torch.compile"] = _compiled_views(
+            method, opt, views, images, gen, batch_size, steps, dev)
 
     loader = torch.utils.data.DataLoader(
         _PerSampleViews(data.images), batch_size=batch_size, shuffle=True, drop_last=True,
@@ -109,6 +113,23 @@ def throughput(encoder: str = "resnet18", batch_size: int | None = None, steps: 
     results[f"per-sample v2 ({workers} workers)"] = steps * batch_size / t
     _print_throughput(results, dev, encoder, batch_size)
     return results
+
+
+def _compiled_views(method, opt, views, images, gen, batch_size, steps, dev) -> float:
+    """Pairs/s with ``views.apply`` compiled (its elementwise ops fused into a few kernels);
+    the parameters are still drawn eagerly, from the same generator. NaN if compiling fails."""
+    apply = torch.compile(views.apply, dynamic=False)
+
+    def step():
+        x = images[torch.randint(len(images), (batch_size,), device=dev)]
+        x2 = torch.cat([x, x])
+        v = apply(x2, views.sample_params(len(x2), *x2.shape[-2:], gen, dev))
+        _step(method, opt, *v.chunk(2), dev)
+    try:
+        return steps * batch_size / _timed(step, steps, 5, dev)
+    except Exception as err:  # no compiler tool chain here: report, don't fail the bench
+        print(f"torch.compile of the views failed ({type(err).__name__}: {err}); row skipped")
+        return float("nan")
 
 
 def _cycle(loader):

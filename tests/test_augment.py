@@ -220,9 +220,12 @@ def test_same_seed_same_views_different_seed_different(u8):
     b = v(u8, torch.Generator().manual_seed(0))
     c = v(u8, torch.Generator().manual_seed(1))
     assert torch.equal(a, b) and not torch.allclose(a, c)
-    g = torch.Generator().manual_seed(0)
-    v1, v2 = v.pair(u8, g)
-    assert torch.equal(v1, a) and not torch.allclose(v1, v2)
+    v1, v2 = v.pair(u8, torch.Generator().manual_seed(0))
+    w1, w2 = v.pair(u8, torch.Generator().manual_seed(0))
+    assert torch.equal(v1, w1) and torch.equal(v2, w2) and not torch.allclose(v1, v2)
+    # one call on the stacked batch: the same draws as viewing [x; x] directly
+    both = v(torch.cat([u8, u8]), torch.Generator().manual_seed(0))
+    assert torch.equal(torch.cat([v1, v2]), both)
 
 
 def test_global_rng_repeats_after_manual_seed(u8):

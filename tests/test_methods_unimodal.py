@@ -216,3 +216,18 @@ def test_swav_queue_and_views(data):
     assert SMALL["SwAV"](queue_size=0).queues is None
     with pytest.raises(TypeError, match="views"):
         SwAV(views="multicrop")
+
+
+def test_byol_predictor_learns_at_its_own_lr():
+    m = BYOL(proj_dim=8, proj_hidden=16, pred_hidden=16, predictor_lr=10.0)
+    opt = m.configure_optimizer(1e-3, 0.01)
+    pred = {id(p) for p in m.predictor.parameters()}
+    for group in opt.param_groups:
+        in_pred = {id(p) in pred for p in group["params"]}
+        assert len(in_pred) == 1  # a group is all predictor or all not
+        assert group["lr"] == pytest.approx(1e-2 if in_pred.pop() else 1e-3)
+        assert group["weight_decay"] == (0.01 if group["params"][0].ndim > 1 else 0.0)
+    n_trainable = sum(p.requires_grad for p in m.parameters())
+    assert sum(len(g["params"]) for g in opt.param_groups) == n_trainable
+    with pytest.raises(ValueError, match="predictor_lr"):
+        BYOL(predictor_lr=0.0)

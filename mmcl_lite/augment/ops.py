@@ -119,7 +119,8 @@ def _rgb_to_hsv(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tens
 def _hsv_to_rgb(h: torch.Tensor, s: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """h, s, v (B, H, W) -> (B, 3, H, W) RGB via c_n = v - v s clamp(min(k, 4 - k), 0, 1),
     k = (n + 6 h) mod 6 with n = 5, 3, 1 for R, G, B (the branch-free form of the sextant table)."""
-    n = torch.tensor([5.0, 3.0, 1.0], device=h.device, dtype=h.dtype).view(1, 3, 1, 1)
+    # arange, not torch.tensor([5, 3, 1]): a host-to-GPU copy would stall the CPU every call
+    n = torch.arange(5, 0, -2, device=h.device, dtype=h.dtype).view(1, 3, 1, 1)
     k = torch.remainder(n + 6 * h.unsqueeze(1), 6)
     ramp = torch.minimum(k, 4 - k).clamp(0, 1)
     return v.unsqueeze(1) * (1 - s.unsqueeze(1) * ramp)

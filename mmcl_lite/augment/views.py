@@ -1,7 +1,8 @@
 """ImageViews: SimCLR-style random views of a whole batch at once, on the batch's device.
 
-Random parameters are drawn for every sample in one go (on a CPU ``torch.Generator``, so a seed
-gives the same views on any device), then :mod:`mmcl_lite.augment.ops` applies them as batched
+Random parameters are drawn for every sample in one go from a ``torch.Generator`` (on the
+generator's device: ``fit`` gives methods one on the training device, so a GPU step makes its
+views without a single host-to-device copy), then :mod:`mmcl_lite.augment.ops` applies them as batched
 tensor ops. See DESIGN.md, "The data path", for why this beats per-sample PIL transforms.
 """
 from __future__ import annotations
@@ -161,8 +162,9 @@ class ImageViews:
         Keys: boxes (B, 4) (top, left, height, width in input pixels), flip, jitter, gray, blur,
         solarize (B,) bool masks, brightness, contrast, saturation (B,) factors, hue (B,) shifts,
         sigma (B,) blur std in output pixels. Everything is drawn from ``generator`` (or torch's
-        global RNG) on its own device, in a fixed order whatever the probabilities, and only then
-        moved to ``device``: one seed gives the same views on CPU and GPU.
+        global RNG) on the generator's own device, in a fixed order whatever the probabilities, and
+        only then moved to ``device``. A CPU generator gives the same views on CPU and GPU; a CUDA
+        generator avoids the copies (and the CPU stall each copy causes) but draws another stream.
         """
         for name, v in (("batch_size", batch_size), ("height", height), ("width", width)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -234,5 +236,11 @@ class ImageViews:
         return self.apply(images, self.sample_params(B, H, W, generator, images.device))
 
     def pair(self, images: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Two independent views (v1, v2) of the same batch: the positives of SimCLR & co."""
-        return self(images, generator), self(images, generator)
+        """Two independent views (v1, v2) of the same batch: the positives of SimCLR & co.
+
+        Made as one call on the batch stacked twice (2B images, 2B parameter draws): half the
+        kernel launches of two calls, which is what a GPU step is short of at 32x32.
+        """
+        check_images(images)
+        v1, v2 = self(torch.cat([images, images]), generator).chunk(2)
+        return v1, v2

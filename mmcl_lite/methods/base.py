@@ -65,12 +65,23 @@ class Method(nn.Module):
     def on_step_end(self, step: int, total_steps: int) -> None:
         pass
 
+    def lr_multipliers(self) -> dict[str, float]:
+        """{parameter-name prefix: factor} for parts that learn at ``factor * lr`` (default none)."""
+        return {}
+
     def configure_optimizer(self, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-        """AdamW without weight decay on biases and norm parameters (the usual practice)."""
-        decay = [p for p in self.parameters() if p.requires_grad and p.ndim > 1]
-        no_decay = [p for p in self.parameters() if p.requires_grad and p.ndim <= 1]
-        return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                                  {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+        """AdamW without weight decay on biases and norm parameters (the usual practice), and
+        each parameter's lr scaled by :meth:`lr_multipliers` (its first matching prefix)."""
+        groups: dict[tuple[bool, float], list] = {}
+        scales = self.lr_multipliers()
+        for name, p in self.named_parameters():
+            if not p.requires_grad:
+                continue
+            scale = next((f for prefix, f in scales.items() if name.startswith(prefix)), 1.0)
+            groups.setdefault((p.ndim > 1, scale), []).append(p)
+        return torch.optim.AdamW(
+            [{"params": ps, "weight_decay": weight_decay if decay else 0.0, "lr": lr * scale}
+             for (decay, scale), ps in groups.items()], lr=lr)
 
     # --- rebuilding -----------------------------------------------------------------------
     @classmethod

@@ -74,7 +74,8 @@ class MoCo(Method):
         if n < 2 * self.bn_splits:
             raise ValueError(f"batch: split-batch BN needs >= 2 samples per group, i.e. a batch "
                              f">= {2 * self.bn_splits} for bn_splits={self.bn_splits}; got {n}")
-        perm = torch.randperm(n, generator=self.generator).to(x.device) if shuffle else None
+        g = self.generator
+        perm = torch.randperm(n, generator=g, device=g.device).to(x.device) if shuffle else None
         if perm is not None:
             x = x[perm]
         out = torch.cat([projector(encoder(part)) for part in x.tensor_split(self.bn_splits)])
@@ -92,8 +93,7 @@ class MoCo(Method):
 
     def training_step(self, batch: dict) -> dict:
         images = batch["images"]
-        v1 = self.views(images, generator=self.generator)
-        v2 = self.views(images, generator=self.generator)
+        v1, v2 = self.views.pair(images, generator=self.generator)
         # The queue holds keys of earlier batches; while it is still empty (the very first
         # step) the batch's other keys are the negatives instead.
         negatives = self.queue.keys() if len(self.queue) else None

@@ -36,8 +36,7 @@ class SimCLR(Method):
 
     def training_step(self, batch: dict) -> dict:
         images = batch["images"]
-        v1 = self.views(images, generator=self.generator)
-        v2 = self.views(images, generator=self.generator)
+        v1, v2 = self.views.pair(images, generator=self.generator)
         z1, z2 = self.project(v1), self.project(v2)
         loss = nt_xent(z1, z2, temperature=self.temperature)
         return {"loss": loss}

@@ -69,8 +69,7 @@ class SimSiam(Method):
 
     def training_step(self, batch: dict) -> dict:
         images = batch["images"]
-        v1 = self.views(images, generator=self.generator)
-        v2 = self.views(images, generator=self.generator)
+        v1, v2 = self.views.pair(images, generator=self.generator)
         z1, z2 = self.project(v1), self.project(v2)
         p1, p2 = self.predictor(z1), self.predictor(z2)
         loss = self.similarity_loss(p1, p2, z1, z2)
