@@ -147,3 +147,15 @@ def test_frozen_prototypes_get_no_gradient():
     protos.freeze(False)
     protos(z).square().sum().backward()
     assert protos.weight.grad is not None and protos.weight.grad.abs().sum() > 0
+
+
+def test_mlp_head_slices_to_plain_sequential():
+    from mmcl_lite.models import MLPHead
+
+    head = MLPHead(8, 16, 4)
+    body = head[:-1]
+    assert isinstance(body, torch.nn.Sequential) and len(body) == len(head) - 1
+    x = torch.randn(5, 8)
+    head.eval()
+    assert torch.equal(head[-1](body(x)), head(x))
+    assert isinstance(head[0], torch.nn.Linear)

@@ -29,5 +29,13 @@ class MLPHead(nn.Sequential):
         super().__init__(*layers)
         self.out_dim = out_dim
 
+    def __getitem__(self, idx):
+        # nn.Sequential rebuilds a slice with self.__class__(OrderedDict), which this
+        # constructor does not take: a slice (e.g. head[:-1], the layers before the output)
+        # is returned as a plain nn.Sequential.
+        if isinstance(idx, slice):
+            return nn.Sequential(*list(self)[idx])
+        return super().__getitem__(idx)
+
 
 ProjectionHead = MLPHead
