@@ -7,7 +7,7 @@ two baselines (raw pixels, the same encoder with random weights). Wall time is t
 A budget is a number of optimiser steps, not of epochs: the methods differ a lot in cost per
 step (MoCo runs four encoder passes per step, SwAV adds small crops), and steps are what the
 learning-rate schedule and the EMA schedules count. The default full budget (1,200 steps on
-shapes) is the one the project's measurements used; it takes about 10 minutes per method on
+shapes) is the one the project's measurements used; it takes 5 to 9 minutes per method on
 2 CPU cores and well under a minute per method on a GPU. ``compare_methods`` times a few steps
 of every method first and prints an estimate before it starts.
 
@@ -31,7 +31,7 @@ ALL_METHODS = ("SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV")
 BENCH = {
     "shapes": dict(n_images=6000,   # rendered, 75% train / 25% test
                    image_size=32,
-                   steps=1200),      # ~10 min per method on 2 CPU cores
+                   steps=1200),      # 5-9 min per method on 2 CPU cores (measured)
     "digits": dict(steps=600),       # 1,348 training images of 16x16: ~60 epochs at batch 128
 }
 FAST = {
