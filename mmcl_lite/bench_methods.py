@@ -108,6 +108,7 @@ def _seconds_per_step(name: str, train, batch_size: int, dev, repeats: int = 3) 
 
     with torch.random.fork_rng(devices=[]):
         method = build_method(name, train, dev).train()
+        method.seed_views(0, dev)  # as fit does: views drawn on the device being timed
         opt = method.configure_optimizer(LR, WEIGHT_DECAY)
         batch = {k: v[:batch_size].to(dev) for k, v in method.batch_fields(train).items()}
         times = []

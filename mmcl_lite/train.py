@@ -80,9 +80,7 @@ def fit(method, data, *, epochs: int = 10, batch_size: int = 256, lr: float = 1e
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: _cosine_lr(s, total, warmup))
     order_gen = torch.Generator().manual_seed(seed)
-    # Views draw their parameters on the training device: no host-to-GPU copy (and stall) per
-    # step. A seed reproduces a run on the same kind of device (CPU and CUDA streams differ).
-    method.generator = torch.Generator(device=dev).manual_seed(seed + 1)
+    method.seed_views(seed + 1, dev)
     history = history or History(method=type(method).__name__)
     if snapshot_data is not None:
         history.snapshot_index = torch.arange(len(snapshot_data))

@@ -231,3 +231,13 @@ def test_byol_predictor_learns_at_its_own_lr():
     assert sum(len(g["params"]) for g in opt.param_groups) == n_trainable
     with pytest.raises(ValueError, match="predictor_lr"):
         BYOL(predictor_lr=0.0)
+
+
+def test_seed_views_gives_a_seeded_generator_on_the_device():
+    m = BYOL(proj_dim=8, proj_hidden=16, pred_hidden=16)
+    x = make_shapes(8, seed=0, image_size=16).images
+    m.seed_views(5, "cpu")
+    assert m.generator.device.type == "cpu"
+    a = m.views(x, generator=m.generator)
+    m.seed_views(5)
+    assert torch.equal(a, m.views(x, generator=m.generator))

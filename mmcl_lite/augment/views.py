@@ -1,9 +1,9 @@
 """ImageViews: SimCLR-style random views of a whole batch at once, on the batch's device.
 
-Random parameters are drawn for every sample in one go from a ``torch.Generator`` (on the
-generator's device: ``fit`` gives methods one on the training device, so a GPU step makes its
-views without a single host-to-device copy), then :mod:`mmcl_lite.augment.ops` applies them as batched
-tensor ops. See DESIGN.md, "The data path", for why this beats per-sample PIL transforms.
+Random parameters are drawn for every sample in one go from a ``torch.Generator``, on the
+generator's device (``fit`` gives methods one on the training device, so a GPU step makes its
+views without a host-to-device copy); then :mod:`mmcl_lite.augment.ops` applies them as
+batched tensor ops. See DESIGN.md, "The data path", for why this beats per-sample PIL transforms.
 """
 from __future__ import annotations
 

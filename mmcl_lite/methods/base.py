@@ -41,6 +41,14 @@ class Method(nn.Module):
         # views draw their random parameters from this generator: fit() reseeds it
         self.generator = torch.Generator().manual_seed(0)
 
+    def seed_views(self, seed: int, device="cpu") -> None:
+        """A fresh view generator on ``device``, seeded with ``seed``.
+
+        On the training device the views' parameters are drawn where they are used: no
+        host-to-GPU copy (and CPU stall) per step. A seed reproduces a run on the same kind of
+        device (CPU and CUDA random streams differ)."""
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
     # --- the protocol -------------------------------------------------------------------
     def training_step(self, batch: dict) -> dict:
         raise NotImplementedError
@@ -66,7 +74,8 @@ class Method(nn.Module):
         pass
 
     def lr_multipliers(self) -> dict[str, float]:
-        """{parameter-name prefix: factor} for parts that learn at ``factor * lr`` (default none)."""
+        """{parameter-name prefix: factor} for the parts that learn at ``factor * lr``
+        (default: none)."""
         return {}
 
     def configure_optimizer(self, lr: float, weight_decay: float) -> torch.optim.Optimizer:

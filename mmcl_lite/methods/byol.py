@@ -8,8 +8,9 @@ another view made by a target network, an exponential moving average of the onli
     after each optimiser step:   theta_T <- tau * theta_T + (1 - tau) * theta_online
 
 tau follows a cosine schedule from ``base_tau`` up to 1 (``tau_schedule="cosine"``), or stays at
-``base_tau`` (``"constant"``). The predictor learns at ``predictor_lr`` times the base lr. With ``base_tau=0, tau_schedule="constant"`` the target is a copy
-of the online network after every step, so BYOL becomes SimSiam (stop-gradient + predictor).
+``base_tau`` (``"constant"``); the predictor learns at ``predictor_lr`` times the base lr.
+With ``base_tau=0, tau_schedule="constant"`` the target is a copy of the online network after
+every step, so BYOL becomes SimSiam (stop-gradient + predictor).
 The BYOL paper reports that this collapses with its settings (0.3% top-1, their Table 5); the
 SimSiam paper finds the same architecture trains with its own settings (predictor, learning
 rate), so the momentum is a help rather than the whole story. Notebook 05 compares tau = 0
@@ -40,14 +41,14 @@ class BYOL(Method):
             raise ValueError(f"base_tau: expected a number in [0, 1], got {base_tau!r}")
         if tau_schedule not in TAU_SCHEDULES:
             raise ValueError(f"tau_schedule: expected one of {TAU_SCHEDULES}, got {tau_schedule!r}")
+        if not predictor_lr > 0:
+            raise ValueError(f"predictor_lr: expected a factor > 0, got {predictor_lr!r}")
         self.encoder = build_encoder(encoder, in_channels)
         self.projector = MLPHead(self.encoder.feature_dim, proj_hidden, proj_dim)
         self.predictor = MLPHead(proj_dim, pred_hidden, proj_dim)
         self.target_encoder = copy_frozen(self.encoder)      # EMA of the online network
         self.target_projector = copy_frozen(self.projector)  # (the target has no predictor)
         self.views = views
-        if not predictor_lr > 0:
-            raise ValueError(f"predictor_lr: expected a factor > 0, got {predictor_lr!r}")
         self.base_tau, self.tau_schedule = base_tau, tau_schedule
         self.predictor_lr = predictor_lr
         self.tau = base_tau  # the tau of the next EMA update (reported by training_step)
