@@ -15,10 +15,14 @@ normalised projections z times sqrt(dim), about 1 when they are spread out and 0
 image gives the same z. The BN without affine at the end of the projector (``proj_last_bn``)
 standardises every dimension of z over the batch, so z can never become one constant point;
 it blunts the collapse to a "dimensional" one (all dimensions carrying the same signal).
-``proj_last_bn=False`` shows the full collapse: on 16 px shapes (batch 128, lr 2e-3), 60 steps
-without stop-gradient take z_std from 0.8 to 0.1 and the effective rank of z to about 2. fit's
-knn_monitor shows the backbone's effective rank falling too (to ~8, against ~19 with it):
-the backbone itself need not collapse, the projector alone can absorb the trivial solution.
+``proj_last_bn=False`` shows the full collapse: without the stop-gradient, z_std falls to about
+0.01 and the effective rank of z to about 1 (notebook 05 measures it). The backbone itself need
+not collapse as far: the projector alone can absorb the trivial solution.
+
+The heads are the SimSiam paper's CIFAR ones: a 2,048-wide projector and a 512-wide predictor
+bottleneck. On shapes (1,200 steps, batch 128, weight decay 0.01, CPU) they beat the
+256-wide projector with a 128-wide predictor on both seeds measured: linear probe 53.7% against
+44.6% (seed 0) and 48.1% against 39.7% (seed 1), for about 1.5x the time per step.
 """
 from __future__ import annotations
 
@@ -39,8 +43,8 @@ def normalized_std(z: torch.Tensor) -> torch.Tensor:
 
 
 class SimSiam(Method):
-    def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 256,
-                 proj_hidden: int = 512, pred_hidden: int = 128, views=None,
+    def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 2048,
+                 proj_hidden: int = 2048, pred_hidden: int = 512, views=None,
                  image_size: int | None = None, stop_gradient: bool = True,
                  use_predictor: bool = True, proj_last_bn: bool = True):
         views = ImageViews.simclr(size=image_size) if views is None else views
