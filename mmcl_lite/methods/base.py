@@ -39,7 +39,7 @@ class Method(nn.Module):
         super().__init__()
         self.config = config
         # views draw their random parameters from this generator: fit() reseeds it
-        self.generator = torch.Generator().manual_seed(0)
+        self.seed_views(0)
 
     def seed_views(self, seed: int, device="cpu") -> None:
         """A fresh view generator on ``device``, seeded with ``seed``.
