@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="methods: the dataset to compare on")
     b.add_argument("--methods", default=None,
                    help="methods: comma-separated names (default SimCLR,MoCo,SimSiam,BYOL,SwAV)")
+    b.add_argument("--lr", type=float, default=None,
+                   help="methods: AdamW's base learning rate (default 2e-3)")
     return p
 
 
@@ -73,9 +75,10 @@ def main(argv=None) -> None:
         throughput(encoder=args.encoder or "resnet18", batch_size=args.batch_size,
                    steps=args.steps, workers=args.workers)
     else:
-        from .bench_methods import compare_methods
+        from .bench_methods import LR, compare_methods
         compare_methods(args.data, steps=args.steps, batch_size=args.batch_size or 128,
-                        methods=args.methods.split(",") if args.methods else None)
+                        methods=args.methods.split(",") if args.methods else None,
+                        lr=LR if args.lr is None else args.lr)
 
 
 if __name__ == "__main__":

@@ -61,3 +61,21 @@ def test_format_table_numbers_and_missing():
                                  columns=("linear", "seconds"))
     assert text.splitlines()[1].split() == ["a", "50.0%", "1234"]
     assert text.splitlines()[2].split() == ["b", "25.0%", "-"]
+
+
+def test_cli_bench_methods_passes_its_options(monkeypatch):
+    """`python -m mmcl_lite bench methods ...` hands data, budget, batch, methods and lr on."""
+    import mmcl_lite.bench_methods as bench_methods
+    from mmcl_lite.__main__ import main
+
+    calls = []
+    monkeypatch.setattr(bench_methods, "compare_methods", lambda *a, **k: calls.append((a, k)))
+    main(["bench", "methods", "--data", "digits", "--methods", "SwAV,BYOL", "--steps", "7",
+          "--batch-size", "512", "--lr", "0.004"])
+    main(["bench", "methods"])
+    (args, kwargs), (default_args, default_kwargs) = calls
+    assert args == ("digits",)
+    assert kwargs == {"steps": 7, "batch_size": 512, "methods": ["SwAV", "BYOL"], "lr": 0.004}
+    assert default_args == ("shapes",)
+    assert default_kwargs == {"steps": None, "batch_size": 128, "methods": None,
+                              "lr": bench_methods.LR}

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmcl_lite.augment import ImageViews
 from mmcl_lite.checkpoint import load_checkpoint, save_checkpoint
 from mmcl_lite.data import make_shapes
 from mmcl_lite.methods import BYOL, METHODS, SimSiam, MoCo, SwAV
@@ -231,6 +232,16 @@ def test_byol_predictor_learns_at_its_own_lr():
     assert sum(len(g["params"]) for g in opt.param_groups) == n_trainable
     with pytest.raises(ValueError, match="predictor_lr"):
         BYOL(predictor_lr=0.0)
+
+
+def test_byol_views_rotate_the_hue_fully_by_default():
+    """BYOL's own default (colour must not be what both views agree on); the rest is SimCLR's."""
+    m = BYOL(proj_dim=8, proj_hidden=16, pred_hidden=16, image_size=16)
+    assert m.views == ImageViews.simclr(16).replace(hue=0.5)
+    assert BYOL.from_config(m.config).views == m.views  # what a checkpoint rebuilds
+    mild = ImageViews.simclr(16)
+    assert BYOL(proj_dim=8, proj_hidden=16, pred_hidden=16, views=mild).views == mild
+    assert SimSiam(image_size=16).views == mild  # the change is BYOL's alone
 
 
 def test_seed_views_gives_a_seeded_generator_on_the_device():

@@ -7,6 +7,8 @@ another view made by a target network, an exponential moving average of the onli
     loss = ||p/|p| - t/|t| ||^2 = 2 - 2 cos(p, t),   symmetrised over the two views
     after each optimiser step:   theta_T <- tau * theta_T + (1 - tau) * theta_online
 
+Its views are SimCLR's with the hue rotated anywhere on the colour wheel (``hue=0.5``), so that
+colour cannot be the feature both views agree on.
 tau follows a cosine schedule from ``base_tau`` up to 1 (``tau_schedule="cosine"``), or stays at
 ``base_tau`` (``"constant"``); the predictor learns at ``predictor_lr`` times the base lr.
 With ``base_tau=0, tau_schedule="constant"`` the target is a copy of the online network after
@@ -34,7 +36,11 @@ class BYOL(Method):
                  proj_hidden: int = 512, pred_hidden: int = 512, base_tau: float = 0.96,
                  tau_schedule: str = "cosine", predictor_lr: float = 10.0, views=None,
                  image_size: int | None = None):
-        views = ImageViews.simclr(size=image_size) if views is None else views
+        # Full hue rotation: with SimCLR's mild hue jitter (0.1) colour survives both views, and
+        # BYOL's target lets it settle on colour. Measured on shapes, 1,200 steps, linear probe:
+        # 55.6 vs 46.4 (seed 0) and 51.4 vs 40.7 (seed 1) on CPU, 55.7 vs 53.5 on a GPU.
+        # (SimSiam lost 12 points with the same change, so it stays BYOL's own default.)
+        views = ImageViews.simclr(size=image_size).replace(hue=0.5) if views is None else views
         views = ImageViews(**views) if isinstance(views, dict) else views
         super().__init__(capture_config(locals()))
         if not 0.0 <= base_tau <= 1.0:
