@@ -8,11 +8,13 @@ another view made by a target network, an exponential moving average of the onli
     after each optimiser step:   theta_T <- tau * theta_T + (1 - tau) * theta_online
 
 Its views are SimCLR's with the hue rotated anywhere on the colour wheel (``hue=0.5``), so that
-colour cannot be the feature both views agree on.
+colour becomes a much weaker cue for the two views to agree on.
+
 tau follows a cosine schedule from ``base_tau`` up to 1 (``tau_schedule="cosine"``), or stays at
 ``base_tau`` (``"constant"``); the predictor learns at ``predictor_lr`` times the base lr.
 With ``base_tau=0, tau_schedule="constant"`` the target is a copy of the online network after
-every step, so BYOL becomes SimSiam (stop-gradient + predictor).
+every step, so BYOL becomes SimSiam (stop-gradient + predictor) with BYOL's loss, heads and
+views.
 The BYOL paper reports that this collapses with its settings (0.3% top-1, their Table 5); the
 SimSiam paper finds the same architecture trains with its own settings (predictor, learning
 rate), so the momentum is a help rather than the whole story. Notebook 05 compares tau = 0
@@ -38,7 +40,8 @@ class BYOL(Method):
                  image_size: int | None = None):
         # Full hue rotation: with SimCLR's mild hue jitter (0.1) colour survives both views, and
         # BYOL's target lets it settle on colour. Measured on shapes, 1,200 steps, linear probe:
-        # 55.6 vs 46.4 (seed 0) and 51.4 vs 40.7 (seed 1) on CPU, 55.7 vs 53.5 on a GPU.
+        # 55.5 vs 46.4 (seed 0, notebook 07) and 51.4 vs 40.7 (seed 1) on a CPU; on a GPU (another
+        # random stream) only 55.7 vs 53.5.
         # (SimSiam lost 12 points with the same change, so it stays BYOL's own default.)
         views = ImageViews.simclr(size=image_size).replace(hue=0.5) if views is None else views
         views = ImageViews(**views) if isinstance(views, dict) else views
@@ -62,7 +65,7 @@ class BYOL(Method):
     def lr_multipliers(self) -> dict[str, float]:
         # A predictor that keeps up with the projector is what makes BYOL learn fast (Tian et
         # al., ICML 2021, fit it near-optimally; SimSiam keeps its lr fixed). Measured on shapes,
-        # 1,200 steps: linear probe 0.40 at 1x, 0.49-0.54 at 10x.
+        # 1,200 steps on a GPU (hue 0.1 views): linear probe 0.40 at 1x, 0.49-0.54 at 10x.
         return {"predictor.": self.predictor_lr}
 
     def tau_at(self, step: int, total_steps: int) -> float:
