@@ -235,7 +235,7 @@ def test_byol_predictor_learns_at_its_own_lr():
 
 
 def test_byol_views_rotate_the_hue_fully_by_default():
-    """BYOL's own default (colour must not be what both views agree on); the rest is SimCLR's."""
+    """BYOL's own default (colour a weak cue for the two views to agree on); the rest is SimCLR's."""
     m = BYOL(proj_dim=8, proj_hidden=16, pred_hidden=16, image_size=16)
     assert m.views == ImageViews.simclr(16).replace(hue=0.5)
     assert BYOL.from_config(m.config).views == m.views  # what a checkpoint rebuilds
