@@ -324,6 +324,8 @@ def test_multicrop_sizes_and_order(u8):
     m = MultiCropViews.swav()
     assert m.global_views.crop_scale == (0.3, 1.0) and m.local_views.crop_scale == (0.05, 0.3)
     assert m.global_views.size == 32 and m.local_views.size == 16
+    m = MultiCropViews.swav(global_scale=(0.6, 1.0), local_scale=[0.1, 0.4])
+    assert m.global_views.crop_scale == (0.6, 1.0) and m.local_views.crop_scale == (0.1, 0.4)
     custom = MultiCropViews(ImageViews.weak(12), ImageViews.none(4), n_global=1, n_local=2)
     assert [v.shape[-1] for v in custom(u8)] == [12, 4, 4]
     with pytest.raises(ValueError, match="n_global"):

@@ -17,7 +17,7 @@ SMALL_SETTINGS = {
     "MoCo": dict(proj_dim=16, proj_hidden=32, queue_size=64, bn_splits=2),
     "SimSiam": dict(proj_dim=16, proj_hidden=32, pred_hidden=8),
     "BYOL": dict(proj_dim=16, proj_hidden=32, pred_hidden=32),
-    "SwAV": dict(proj_dim=16, proj_hidden=32, n_prototypes=8, queue_size=32),
+    "SwAV": dict(proj_dim=16, proj_hidden=32, n_prototypes=8, queue_size=32, n_local=2),
 }
 CLASSES = {"MoCo": MoCo, "SimSiam": SimSiam, "BYOL": BYOL, "SwAV": SwAV}
 
@@ -217,6 +217,19 @@ def test_swav_queue_and_views(data):
     assert SMALL["SwAV"](queue_size=0).queues is None
     with pytest.raises(TypeError, match="views"):
         SwAV(views="multicrop")
+
+
+def test_swav_defaults_keep_the_object_in_view_without_local_crops_or_queue(data):
+    """The measured recipe for shapes: large global crops only, no queue (see SwAV's docstring)."""
+    m = SwAV(proj_dim=16, proj_hidden=32, image_size=16)
+    assert m.queues is None and m.prototypes.k == 100
+    assert (m.views.n_global, m.views.n_local) == (2, 0)
+    assert m.views.global_views == ImageViews.simclr(16).replace(crop_scale=(0.6, 1.0))
+    out = m.training_step(_batch(data))
+    assert torch.isfinite(out["loss"]) and "queue_fill" not in out
+    wide = SwAV(proj_dim=16, proj_hidden=32, crop_scale=[0.3, 1.0], n_local=1)
+    assert wide.views.global_views.crop_scale == (0.3, 1.0) and wide.views.n_local == 1
+    assert SwAV.from_config(wide.config).views == wide.views
 
 
 def test_byol_predictor_learns_at_its_own_lr():

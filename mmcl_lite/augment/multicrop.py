@@ -35,12 +35,17 @@ class MultiCropViews:
                 raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
 
     @classmethod
-    def swav(cls, size: int = 32, local_size: int | None = None, n_local: int = 4) -> "MultiCropViews":
-        """Two global crops (scale 0.3-1) of ``size`` and ``n_local`` local crops (scale 0.05-0.3)
-        of ``local_size`` (default size // 2), both with SimCLR's colour augmentation."""
+    def swav(cls, size: int = 32, local_size: int | None = None, n_local: int = 4,
+             global_scale: tuple[float, float] = (0.3, 1.0),
+             local_scale: tuple[float, float] = (0.05, 0.3)) -> "MultiCropViews":
+        """Two global crops (area ``global_scale``, default 30-100%) of ``size`` and ``n_local``
+        local crops (``local_scale``, default 5-30%) of ``local_size`` (default size // 2), both
+        with SimCLR's colour augmentation. (The SwAV paper, on 224-px ImageNet: 14-100% and
+        5-14%; on 32-px images with small objects the ranges are shifted up.)"""
         local_size = local_size if local_size is not None else max(1, size // 2)
-        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=(0.3, 1.0)),
-                   local_views=ImageViews.simclr(local_size).replace(crop_scale=(0.05, 0.3)),
+        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=tuple(global_scale)),
+                   local_views=ImageViews.simclr(local_size).replace(
+                       crop_scale=tuple(local_scale)),
                    n_global=2, n_local=n_local)
 
     def __call__(self, images: torch.Tensor, generator=None) -> list[torch.Tensor]:

@@ -14,10 +14,22 @@ and every other crop of the same image has to predict those codes::
 Multi-crop (``augment.MultiCropViews``): two global crops and ``n_local`` small ones; the small
 crops are cheap and only predict, they never provide codes. Each step starts by putting the
 prototypes back on the unit sphere. The prototypes stay frozen for the first
-``freeze_prototypes_epochs`` epochs (set by fit through ``on_epoch_start``). With small
-batches, ``queue_size > 0`` keeps the global crops' embeddings of earlier batches: they join
-the batch in Sinkhorn (scored with the current prototypes) so that equipartition is imposed
-over more samples than the batch holds, and their codes are discarded.
+``freeze_prototypes_epochs`` epochs (set by fit through ``on_epoch_start``). With
+``queue_size > 0`` the global crops' embeddings of earlier batches join the batch in Sinkhorn
+(scored with the current prototypes), so that equipartition is imposed over more samples than
+the batch holds; their codes are discarded.
+
+The defaults are what made SwAV learn shape on ``shapes`` (GPU runs, 1,200 steps of 128;
+linear probe, random encoder 37.6%): global crops that keep 60-100% of the image, no local
+crops, no queue and 100 prototypes give 75.6% (seed 1: 72.6%). The earlier defaults, modelled
+on the paper (crops of 30-100%, two local crops, a queue of 1,024, 30 prototypes), gave 32%.
+A clustering objective is satisfied by any partition that two views agree on: when a crop can
+miss the small object, the views agree only on colour and background, and the clusters (and
+the encoder) follow those. One change at a time (300 prototypes, 76.1%): two local crops of
+16 px 32%, the same crops at 32 px 59%, a queue of 1,024 54% (the stale embeddings of a
+network that still changes fast; the paper starts its queue after 15 epochs); with 3,000
+prototypes, crops of 30-100% instead of 60-100%: 38% against 69%. The number of prototypes
+matters little: 30 to 3,000 gave 69-76%.
 """
 from __future__ import annotations
 
@@ -47,13 +59,16 @@ def _as_multicrop(views) -> MultiCropViews:
 
 class SwAV(Method):
     def __init__(self, encoder: str = "convnet", in_channels: int = 3, proj_dim: int = 128,
-                 proj_hidden: int = 512, n_prototypes: int = 30, temperature: float = 0.1,
+                 proj_hidden: int = 512, n_prototypes: int = 100, temperature: float = 0.1,
                  epsilon: float = 0.05, sinkhorn_iterations: int = 3,
-                 freeze_prototypes_epochs: int = 1, queue_size: int = 1024, n_local: int = 2,
-                 views=None, image_size: int | None = None):
+                 freeze_prototypes_epochs: int = 1, queue_size: int = 0, n_local: int = 0,
+                 crop_scale: tuple[float, float] = (0.6, 1.0), views=None,
+                 image_size: int | None = None):
         # image_size: side of the global crops (default 32; local crops are half of it).
-        # n_local is only used when views is None.
-        views = MultiCropViews.swav(image_size or 32, n_local=n_local) if views is None else views
+        # n_local and crop_scale (the global crops' area) are only used when views is None.
+        crop_scale = tuple(crop_scale)  # a checkpoint may hand back a list
+        if views is None:
+            views = MultiCropViews.swav(image_size or 32, n_local=n_local, global_scale=crop_scale)
         views = _as_multicrop(views)
         super().__init__(capture_config(locals()))
         if views.n_global + views.n_local < 2:
