@@ -230,6 +230,10 @@ def test_swav_defaults_keep_the_object_in_view_without_local_crops_or_queue(data
     wide = SwAV(proj_dim=16, proj_hidden=32, crop_scale=[0.3, 1.0], n_local=1)
     assert wide.views.global_views.crop_scale == (0.3, 1.0) and wide.views.n_local == 1
     assert SwAV.from_config(wide.config).views == wide.views
+    given = SwAV(proj_dim=16, proj_hidden=32, views=wide.views, n_local=0)  # views win
+    assert given.config["n_local"] == 1 and given.config["crop_scale"] == (0.3, 1.0)
+    with pytest.raises(ValueError, match="crop_scale"):
+        SwAV(crop_scale=0.6)
 
 
 def test_byol_predictor_learns_at_its_own_lr():

@@ -12,6 +12,12 @@ import torch
 from .views import ImageViews, check_images
 
 
+def _pair(value):
+    """A list (what a saved config may hold) as a tuple; anything else is left for ImageViews
+    to validate."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 @dataclass(frozen=True)
 class MultiCropViews:
     """``n_global`` views from ``global_views`` then ``n_local`` from ``local_views``.
@@ -40,12 +46,14 @@ class MultiCropViews:
              local_scale: tuple[float, float] = (0.05, 0.3)) -> "MultiCropViews":
         """Two global crops (area ``global_scale``, default 30-100%) of ``size`` and ``n_local``
         local crops (``local_scale``, default 5-30%) of ``local_size`` (default size // 2), both
-        with SimCLR's colour augmentation. (The SwAV paper, on 224-px ImageNet: 14-100% and
-        5-14%; on 32-px images with small objects the ranges are shifted up.)"""
+        with SimCLR's colour augmentation. The defaults follow the SwAV paper (on 224-px
+        ImageNet: 14-100% and 5-14%), shifted up for 32-px images, and suit objects that fill
+        much of the frame. On ``shapes``, whose objects cover 5-30% of the image, ``SwAV``
+        uses global crops of 60-100% and no local crops: smaller crops miss the object."""
         local_size = local_size if local_size is not None else max(1, size // 2)
-        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=tuple(global_scale)),
+        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=_pair(global_scale)),
                    local_views=ImageViews.simclr(local_size).replace(
-                       crop_scale=tuple(local_scale)),
+                       crop_scale=_pair(local_scale)),
                    n_global=2, n_local=n_local)
 
     def __call__(self, images: torch.Tensor, generator=None) -> list[torch.Tensor]:

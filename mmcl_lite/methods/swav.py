@@ -25,11 +25,11 @@ crops, no queue and 100 prototypes give 75.6% (seed 1: 72.6%). The earlier defau
 on the paper (crops of 30-100%, two local crops, a queue of 1,024, 30 prototypes), gave 32%.
 A clustering objective is satisfied by any partition that two views agree on: when a crop can
 miss the small object, the views agree only on colour and background, and the clusters (and
-the encoder) follow those. One change at a time (300 prototypes, 76.1%): two local crops of
-16 px 32%, the same crops at 32 px 59%, a queue of 1,024 54% (the stale embeddings of a
-network that still changes fast; the paper starts its queue after 15 epochs); with 3,000
-prototypes, crops of 30-100% instead of 60-100%: 38% against 69%. The number of prototypes
-matters little: 30 to 3,000 gave 69-76%.
+the encoder) follow those. From the defaults with 300 prototypes (76.1%), one change at a
+time: two local crops of 16 px 32%, the same crops at 32 px 59%, a queue of 1,024 54% (the
+stale embeddings of a network that still changes fast; the paper starts its queue after 15
+epochs); with 3,000 prototypes, crops of 30-100% instead of 60-100%: 38% against 69%. The
+number of prototypes matters little: 30 to 3,000 gave 69-76%.
 """
 from __future__ import annotations
 
@@ -65,11 +65,12 @@ class SwAV(Method):
                  crop_scale: tuple[float, float] = (0.6, 1.0), views=None,
                  image_size: int | None = None):
         # image_size: side of the global crops (default 32; local crops are half of it).
-        # n_local and crop_scale (the global crops' area) are only used when views is None.
-        crop_scale = tuple(crop_scale)  # a checkpoint may hand back a list
+        # n_local and crop_scale (the global crops' area) build the views when views is None.
         if views is None:
             views = MultiCropViews.swav(image_size or 32, n_local=n_local, global_scale=crop_scale)
         views = _as_multicrop(views)
+        # the config records what the views really are (given views override both arguments)
+        n_local, crop_scale = views.n_local, tuple(views.global_views.crop_scale)
         super().__init__(capture_config(locals()))
         if views.n_global + views.n_local < 2:
             raise ValueError("views: SwAV needs at least 2 crops per image, got "
