@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="methods: comma-separated names (default SimCLR,MoCo,SimSiam,BYOL,SwAV)")
     b.add_argument("--lr", type=float, default=None,
                    help="methods: AdamW's base learning rate (default 2e-3)")
+    b.add_argument("--seed", type=int, default=0,
+                   help="methods: seed of the data, its split and the training (default 0); "
+                        "methods without negatives move by several points between seeds")
     return p
 
 
@@ -78,7 +81,7 @@ def main(argv=None) -> None:
         from .bench_methods import LR, compare_methods
         compare_methods(args.data, steps=args.steps, batch_size=args.batch_size or 128,
                         methods=args.methods.split(",") if args.methods else None,
-                        lr=LR if args.lr is None else args.lr)
+                        lr=LR if args.lr is None else args.lr, seed=args.seed)
 
 
 if __name__ == "__main__":

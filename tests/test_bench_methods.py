@@ -64,18 +64,19 @@ def test_format_table_numbers_and_missing():
 
 
 def test_cli_bench_methods_passes_its_options(monkeypatch):
-    """`python -m mmcl_lite bench methods ...` hands data, budget, batch, methods and lr on."""
+    """`python -m mmcl_lite bench methods ...` hands data, budget, batch, methods, lr and seed on."""
     import mmcl_lite.bench_methods as bench_methods
     from mmcl_lite.__main__ import main
 
     calls = []
     monkeypatch.setattr(bench_methods, "compare_methods", lambda *a, **k: calls.append((a, k)))
     main(["bench", "methods", "--data", "digits", "--methods", "SwAV,BYOL", "--steps", "7",
-          "--batch-size", "512", "--lr", "0.004"])
+          "--batch-size", "512", "--lr", "0.004", "--seed", "3"])
     main(["bench", "methods"])
     (args, kwargs), (default_args, default_kwargs) = calls
     assert args == ("digits",)
-    assert kwargs == {"steps": 7, "batch_size": 512, "methods": ["SwAV", "BYOL"], "lr": 0.004}
+    assert kwargs == {"steps": 7, "batch_size": 512, "methods": ["SwAV", "BYOL"], "lr": 0.004,
+                      "seed": 3}
     assert default_args == ("shapes",)
     assert default_kwargs == {"steps": None, "batch_size": 128, "methods": None,
-                              "lr": bench_methods.LR}
+                              "lr": bench_methods.LR, "seed": 0}
