@@ -7,9 +7,9 @@ two baselines (raw pixels, the same encoder with random weights). Wall time is t
 A budget is a number of optimiser steps, not of epochs: the methods differ a lot in cost per
 step (MoCo runs four encoder passes per step), and steps are what the learning-rate schedule
 and the EMA schedules count. The default full budget (1,200 steps on shapes) is the one the
-project's measurements used; it takes 5 to 9 minutes per method on
-2 CPU cores and well under a minute per method on a GPU. ``compare_methods`` times a few steps
-of every method first and prints an estimate before it starts.
+project's measurements used; it takes 5 to 10 minutes per method on 2 CPU cores and well under
+a minute per method on a GPU. ``compare_methods`` times a few steps of every method first and
+prints an estimate before it starts.
 
 At such budgets the ranking is itself a finding: the methods with negatives or balanced clusters
 (SimCLR, MoCo, and SwAV with views that keep the object in sight) learn fastest on shapes, while

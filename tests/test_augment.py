@@ -311,6 +311,14 @@ def test_bad_fields_raise(changes, match):
         ImageViews().replace(**changes)
 
 
+def test_range_fields_given_as_lists_become_tuples():
+    """A config read back from JSON holds lists; the views it rebuilds equal the originals."""
+    views = ImageViews(crop_scale=[0.3, 1.0], crop_ratio=[0.8, 1.25], blur_sigma=[0.1, 1.0])
+    assert views == ImageViews(crop_scale=(0.3, 1.0), crop_ratio=(0.8, 1.25),
+                               blur_sigma=(0.1, 1.0))
+    assert isinstance(views.replace(crop_scale=[0.5, 1.0]).crop_scale, tuple)
+
+
 def test_params_for_another_batch_size_raise(u8):
     p = ImageViews().sample_params(B + 1, 16, 16)
     with pytest.raises(ValueError, match="params"):

@@ -12,12 +12,6 @@ import torch
 from .views import ImageViews, check_images
 
 
-def _pair(value):
-    """A list (what a saved config may hold) as a tuple; anything else is left for ImageViews
-    to validate."""
-    return tuple(value) if isinstance(value, list) else value
-
-
 @dataclass(frozen=True)
 class MultiCropViews:
     """``n_global`` views from ``global_views`` then ``n_local`` from ``local_views``.
@@ -51,9 +45,8 @@ class MultiCropViews:
         much of the frame. On ``shapes``, whose objects cover 5-30% of the image, ``SwAV``
         uses global crops of 60-100% and no local crops: smaller crops miss the object."""
         local_size = local_size if local_size is not None else max(1, size // 2)
-        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=_pair(global_scale)),
-                   local_views=ImageViews.simclr(local_size).replace(
-                       crop_scale=_pair(local_scale)),
+        return cls(global_views=ImageViews.simclr(size).replace(crop_scale=global_scale),
+                   local_views=ImageViews.simclr(local_size).replace(crop_scale=local_scale),
                    n_global=2, n_local=n_local)
 
     def __call__(self, images: torch.Tensor, generator=None) -> list[torch.Tensor]:

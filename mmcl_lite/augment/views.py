@@ -88,6 +88,10 @@ class ImageViews:
         _check_range("crop_scale", self.crop_scale, 0.0, 1.0, low_open=True)
         _check_range("crop_ratio", self.crop_ratio, 0.0, math.inf, low_open=True)
         _check_range("blur_sigma", self.blur_sigma, 0.0, math.inf, low_open=True)
+        for name in ("crop_scale", "crop_ratio", "blur_sigma"):
+            # a list (e.g. from a JSON config) becomes the tuple it stands for, so that views
+            # rebuilt from a saved config compare equal to the originals
+            object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("brightness", "contrast", "saturation"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")

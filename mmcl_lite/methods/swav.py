@@ -24,8 +24,8 @@ linear probe, random encoder 37.6%): global crops that keep 60-100% of the image
 crops, no queue and 100 prototypes give 75.6% (seed 1: 72.6%). The earlier defaults, modelled
 on the paper (crops of 30-100%, two local crops, a queue of 1,024, 30 prototypes), gave 32%.
 A clustering objective is satisfied by any partition that two views agree on: when a crop can
-miss the small object, the views agree only on colour and background, and the clusters (and
-the encoder) follow those. From the defaults with 300 prototypes (76.1%), one change at a
+miss the small object, colour and background are the main signal the views share, and the
+clusters follow those. From the defaults with 300 prototypes (76.1%), one change at a
 time: two local crops of 16 px 32%, the same crops at 32 px 59%, a queue of 1,024 54% (the
 stale embeddings of a network that still changes fast; the paper starts its queue after 15
 epochs); with 3,000 prototypes, crops of 30-100% instead of 60-100%: 38% against 69%. The
@@ -70,7 +70,7 @@ class SwAV(Method):
             views = MultiCropViews.swav(image_size or 32, n_local=n_local, global_scale=crop_scale)
         views = _as_multicrop(views)
         # the config records what the views really are (given views override both arguments)
-        n_local, crop_scale = views.n_local, tuple(views.global_views.crop_scale)
+        n_local, crop_scale = views.n_local, views.global_views.crop_scale
         super().__init__(capture_config(locals()))
         if views.n_global + views.n_local < 2:
             raise ValueError("views: SwAV needs at least 2 crops per image, got "
