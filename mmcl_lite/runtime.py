@@ -23,9 +23,9 @@ def fast_mode() -> bool:
     return os.environ.get("MMCL_FAST", "").strip().lower() in _TRUE
 
 
-def pick(fast, full):
-    """Return ``fast`` in FAST mode and ``full`` otherwise: ``epochs = pick(2, 30)``."""
-    return fast if fast_mode() else full
+class OfflineError(RuntimeError):
+    """Something was asked for from the network (a dataset, pretrained weights) that is neither
+    cached nor downloadable here; the message says what to do offline."""
 
 
 def device(prefer: str | None = None) -> torch.device:

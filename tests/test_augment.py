@@ -287,13 +287,21 @@ def test_presets():
     assert ImageViews().replace(gray_p=0.0).gray_p == 0.0
 
 
-@pytest.mark.parametrize("shape, match", [
-    ((3, 16, 16), r"images.*\(B, C, H, W\).*got shape \(3, 16, 16\)"),
-    ((2, 4, 16, 16), r"images.*C in \(1, 3\).*got shape \(2, 4, 16, 16\)"),
+@pytest.mark.parametrize("images, match", [
+    (torch.rand(3, 16, 16), r"^images: expected a 4-D tensor \(B, C, H, W\), got shape \(3, 16, 16\)"),
+    (255 * torch.rand(2, 3, 16, 16), r"^images: expected float images in \[0, 1\]"),
+    (torch.full((2, 3, 16, 16), float("nan")), r"^images: expected finite values"),
 ])
-def test_bad_images_raise(shape, match):
+def test_bad_images_raise(images, match):
     with pytest.raises(ValueError, match=match):
-        ImageViews()(torch.rand(shape))
+        ImageViews()(images)
+
+
+def test_any_channel_count_gets_geometric_views():
+    """A 4-band image (e.g. RGB + infrared) keeps its 4 channels; colour ops skip it."""
+    x = torch.rand(5, 4, 16, 16)
+    v = ImageViews(size=8)(x, generator=torch.Generator().manual_seed(0))
+    assert v.shape == (5, 4, 8, 8) and bool(torch.isfinite(v).all())
 
 
 @pytest.mark.parametrize("changes, match", [

@@ -4,7 +4,7 @@ import math
 import pytest
 
 from mmcl_lite import evaluate
-from mmcl_lite.bench_methods import ALL_METHODS, BenchResult, compare_methods
+from mmcl_lite.apps.bench_methods import ALL_METHODS, BenchResult, compare_methods
 from mmcl_lite.data import make_shapes
 
 
@@ -65,7 +65,7 @@ def test_format_table_numbers_and_missing():
 
 def test_cli_bench_methods_passes_its_options(monkeypatch):
     """`python -m mmcl_lite bench methods ...` hands data, budget, batch, methods, lr and seed on."""
-    import mmcl_lite.bench_methods as bench_methods
+    import mmcl_lite.apps.bench_methods as bench_methods
     from mmcl_lite.__main__ import main
 
     calls = []

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmcl_lite.data import ImageSet, index_batches, load_cifar10, load_digits, make_shapes
-from mmcl_lite.data.shapes import BACKGROUNDS, COLOURS, SHAPES, SIZES
+from mmcl_lite.data.images.shapes import BACKGROUNDS, COLOURS, SHAPES, SIZES
 
 
 def test_shapes_deterministic_and_well_formed():

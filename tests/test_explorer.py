@@ -13,7 +13,7 @@ import torch  # noqa: E402
 from matplotlib.backend_bases import MouseEvent, PickEvent  # noqa: E402
 
 from mmcl_lite.data import make_shapes  # noqa: E402
-from mmcl_lite.history import History  # noqa: E402
+from mmcl_lite.training import History  # noqa: E402
 from mmcl_lite.viz.explorer import EmbeddingExplorer, explore, procrustes_align  # noqa: E402
 
 N, D, K = 200, 16, 6

@@ -5,8 +5,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from mmcl_lite import pretrained
-from mmcl_lite.pretrained import OfflineError, PretrainedCLIP, load_pretrained_clip
+from mmcl_lite.models import pretrained
+from mmcl_lite.evaluation import zero_shot_pretrained
+from mmcl_lite.models.pretrained import OfflineError, PretrainedCLIP, load_pretrained_clip
 
 
 def test_offline_raises_a_helpful_error_quickly(monkeypatch, tmp_path):
@@ -99,7 +100,7 @@ def test_wrapper_encodes_kit_batches_and_classifies(tiny_shapes):
     assert t.shape == (2, 8)
     with pytest.raises(TypeError, match="captions"):
         clip.encode_text([1, 2])
-    out = pretrained.zero_shot_pretrained(tiny_shapes.images[:4], ["circle", "square", "ring"],
+    out = zero_shot_pretrained(tiny_shapes.images[:4], ["circle", "square", "ring"],
                                           templates=["a {}"], model=clip)
     assert out["probs"].shape == (4, 3)
     torch.testing.assert_close(out["probs"].sum(1), torch.ones(4))

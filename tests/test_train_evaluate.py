@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mmcl_lite import evaluate
-from mmcl_lite.checkpoint import load_checkpoint, save_checkpoint
+from mmcl_lite.training import load_checkpoint, save_checkpoint
 from mmcl_lite.methods import SimCLR
 from mmcl_lite.train import fit
 

@@ -1,10 +1,22 @@
-"""Batched random views of image batches, on the batch's device.
+"""Random views of batches, made on the batch's device with per-sample random parameters.
 
-``ImageViews`` (SimCLR-style crop, flip, colour jitter, grayscale, blur, solarize),
+``image``: ``ImageViews`` (SimCLR-style crop, flip, colour jitter, grayscale, blur, solarize),
 ``MultiCropViews`` (SwAV's global + local crops) and ``ops``, the batched functional ops.
 """
-from . import ops
-from .multicrop import MultiCropViews
-from .views import ImageViews
+from ..checks import fail
+from .image import ImageViews, MultiCropViews, ops
 
-__all__ = ["ImageViews", "MultiCropViews", "ops"]
+__all__ = ["ImageViews", "MultiCropViews", "ops", "views_from_config"]
+
+
+def views_from_config(config: dict):
+    """Rebuild views from the plain dict a method's config stores (``dataclasses.asdict``)."""
+    if not isinstance(config, dict):
+        fail("views", "a dict of view settings", config, TypeError)
+    if "global_views" in config:
+        config = dict(config)
+        for name in ("global_views", "local_views"):
+            if isinstance(config.get(name), dict):
+                config[name] = ImageViews(**config[name])
+        return MultiCropViews(**config)
+    return ImageViews(**config)

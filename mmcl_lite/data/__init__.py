@@ -1,9 +1,10 @@
-"""In-memory datasets as tensors, and index-batch iterators over them."""
+"""Datasets as tensors in memory (one protocol for every modality), and index batches."""
+from .base import Dataset
 from .batches import index_batches, num_batches
-from .cifar import load_cifar10
-from .digits import load_digits
+from .images import load_cifar10, load_digits, make_shapes
 from .imageset import ImageSet
-from .shapes import make_shapes
+from .registry import DATASETS, load_dataset
+from .seriesset import SeriesSet
 
-__all__ = ["ImageSet", "load_digits", "make_shapes", "load_cifar10", "index_batches",
-           "num_batches"]
+__all__ = ["Dataset", "ImageSet", "SeriesSet", "load_digits", "make_shapes", "load_cifar10",
+           "index_batches", "num_batches", "DATASETS", "load_dataset"]

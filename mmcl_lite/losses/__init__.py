@@ -5,6 +5,7 @@ the paper does and raises ValueError naming the argument on bad input.
 """
 from .alignment_uniformity import alignment, uniformity
 from .clip import clip_loss
+from .collapse import effective_rank, embedding_std
 from .info_nce import info_nce
 from .negative_cosine import negative_cosine_similarity, symmetric_negative_cosine
 from .nt_xent import nt_xent
@@ -14,6 +15,8 @@ from .swav import swav_loss
 __all__ = [
     "alignment",
     "clip_loss",
+    "effective_rank",
+    "embedding_std",
     "info_nce",
     "negative_cosine_similarity",
     "nt_xent",

@@ -10,7 +10,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_positive, check_rows, check_same_shape, check_tensor
+from ..checks import check_positive, check_rows, check_same_shape, check_tensor
 
 
 def alignment(z1, z2, alpha=2):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_rows, check_same_shape, check_scalar, check_tensor
+from ..checks import check_rows, check_same_shape, check_scalar, check_tensor
 
 
 def clip_loss(image_emb, text_emb, logit_scale):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_positive, check_reduction, check_rows, check_same_shape, check_tensor
+from ..checks import check_positive, check_reduction, check_rows, check_same_shape, check_tensor
 
 
 def info_nce(query, positive_key, negative_keys=None, temperature=0.1, reduction="mean"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from ._checks import check_same_shape, check_tensor
+from ..checks import check_same_shape, check_tensor
 
 
 def negative_cosine_similarity(p, z):

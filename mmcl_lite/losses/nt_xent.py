@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_positive, check_rows, check_same_shape, check_tensor
+from ..checks import check_positive, check_rows, check_same_shape, check_tensor
 
 
 def nt_xent(z1, z2, temperature=0.5):

@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from ._checks import check_int, check_positive, check_tensor
+from ..checks import check_int, check_positive, check_tensor
 
 
 @torch.no_grad()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_int, check_positive, check_same_shape, check_tensor
+from ..checks import check_int, check_positive, check_same_shape, check_tensor
 from .sinkhorn import sinkhorn
 
 

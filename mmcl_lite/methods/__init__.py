@@ -1,13 +1,11 @@
-"""Self-supervised methods: each wires models, views and a loss behind one protocol."""
-from .base import METHODS, Method
-from .simclr import SimCLR
-from .moco import MoCo
-from .simsiam import SimSiam
-from .byol import BYOL
-from .swav import SwAV
+"""Self-supervised methods: each wires models, views and a loss behind one protocol.
 
-__all__ = ["METHODS", "Method", "SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV"]
+``METHODS`` maps each class name to its class; ``method_by_name`` looks one up
+case-insensitively.
+"""
+from .base import METHODS, Method, method_by_name
+from .image import BYOL, MoCo, SimCLR, SimSiam, SwAV
+from .multimodal import CLIP
 
-from .clip import CLIP  # noqa: E402
-
-__all__ += ["CLIP"]
+__all__ = ["METHODS", "Method", "method_by_name", "SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV",
+           "CLIP"]

@@ -1,45 +1,102 @@
 """The protocol every method follows, so that ``fit`` and ``evaluate`` take any of them.
 
 A method is an ``nn.Module`` that owns its networks and views and implements
-``training_step(batch) -> {"loss": tensor, ...}`` and ``encode(images) -> features``.
-``batch`` is a dict of tensors already on the training device (``images`` uint8 (B,C,H,W),
-``labels``, ``index``; multimodal methods add their own fields through ``batch_fields``).
+``training_step(batch) -> {"loss": tensor, ...}`` and ``encode(inputs) -> features``.
+``batch`` is a dict of tensors already on the training device, one row per item: what
+``batch_fields(data)`` returned (by default every per-item tensor of the dataset,
+``data.fields()``: ``images`` or ``series``, ``labels``, ``index``, ...), indexed by a batch.
+A method reads its inputs with ``self.inputs(batch)``, the field of its encoder's modality.
+
+Settings. Each method declares its settings once, at the top of its file, as ``SETTINGS``: a
+dict of name -> default, one comment per entry. The constructor takes exactly those names as
+keyword arguments (an unknown name is a TypeError listing the known ones); ``self.config``
+holds the resolved values as plain data, which is what checkpoints store and
+``from_config`` rebuilds. Shared names mean the same thing in every method: ``encoder``,
+``in_channels``, ``proj_dim``, ``proj_hidden``, ``temperature``, ``views``, ``image_size``,
+and, for momentum networks, ``ema`` (the EMA coefficient) with ``ema_schedule``.
 """
 from __future__ import annotations
 
 import dataclasses
 import inspect
+from typing import ClassVar
 
 import torch
 import torch.nn as nn
 
+from ..augment import views_from_config
+from ..checks import check_choice, check_int, check_positive, fail, said
+from ..models import build_encoder
+
 METHODS: dict[str, type] = {}
 
+# Settings most methods share, with the same meaning everywhere.
+COMMON = dict(
+    encoder="convnet",   # backbone name (models.ENCODERS): convnet, resnet18, dilated_conv
+    in_channels=3,       # channels of the inputs (image or series channels), any number >= 1
+    views=None,          # the method's default views when None; an ImageViews or its dict
+    image_size=None,     # side of the views; None keeps the input size
+)
 
-def capture_config(frame_locals: dict) -> dict:
-    """The constructor's arguments as plain data (what a checkpoint needs to rebuild it)."""
-    config = {}
-    for key, value in frame_locals.items():
-        if key in ("self", "__class__") or key.startswith("_"):
-            continue
-        if dataclasses.is_dataclass(value):
-            value = dataclasses.asdict(value)
-        config[key] = value
-    return config
+
+def plain(value):
+    """Views and other dataclasses as dicts, so that a config is plain data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def method_by_name(name: str) -> type:
+    """A method class by name, case-insensitive: ``method_by_name("simclr") is SimCLR``."""
+    return METHODS[check_choice(name, "method", METHODS, case_insensitive=True)]
 
 
 class Method(nn.Module):
-    """Base class; subclasses call ``super().__init__(capture_config(locals()))`` first."""
+    """Base class: resolves ``SETTINGS`` into ``self.config`` and seeds the view generator."""
+
+    SETTINGS: ClassVar[dict] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         METHODS[cls.__name__] = cls
+        # help(SimCLR) and tab completion show the settings as keyword arguments
+        cls.__signature__ = inspect.Signature(
+            [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+             for k, v in cls.SETTINGS.items()])
 
-    def __init__(self, config: dict):
+    def __init__(self, **settings):
         super().__init__()
+        unknown = sorted(set(settings) - set(self.SETTINGS))
+        if unknown:
+            fail(type(self).__name__, f"settings among {list(self.SETTINGS)}",
+                 said(f"unknown {unknown}"), TypeError)
+        config = {**self.SETTINGS, **settings}
+        for name in ("proj_dim", "proj_hidden", "pred_hidden"):
+            if name in config:
+                check_int(config[name], name, minimum=1)
+        if "temperature" in config:
+            check_positive(config["temperature"], "temperature")
+        if config.get("image_size") is not None:
+            check_int(config["image_size"], "image_size", minimum=1)
         self.config = config
         # views draw their random parameters from this generator: fit() reseeds it
         self.seed_views(0)
+
+    def build_encoder(self) -> nn.Module:
+        """The backbone named by ``config["encoder"]`` for ``config["in_channels"]`` inputs."""
+        return build_encoder(self.config["encoder"], self.config["in_channels"])
+
+    def set_views(self, views, default):
+        """``views`` (or ``default()`` when None, or the class rebuilt from a dict), recorded in
+        the config as plain data; returns the views object."""
+        if views is None:
+            views = default()
+        elif isinstance(views, dict):
+            views = views_from_config(views)
+        elif not callable(views):
+            fail("views", "a views object (e.g. ImageViews) or its dict", views, TypeError)
+        self.config["views"] = plain(views)
+        return views
 
     def seed_views(self, seed: int, device="cpu") -> None:
         """A fresh view generator on ``device``, seeded with ``seed``.
@@ -53,9 +110,21 @@ class Method(nn.Module):
     def training_step(self, batch: dict) -> dict:
         raise NotImplementedError
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
+    @property
+    def modality(self) -> str:
+        """The batch field this method reads ("images", "series"): its encoder's modality."""
+        return self.encoder.modality
+
+    def inputs(self, batch: dict) -> torch.Tensor:
+        """The batch's tensor of this method's modality, with a clear error when it is absent."""
+        if self.modality not in batch:
+            fail("batch", f"a {self.modality!r} field for this {type(self).__name__} "
+                 f"(its encoder reads {self.modality})", said(f"keys {sorted(batch)}"))
+        return batch[self.modality]
+
+    def encode(self, inputs: torch.Tensor) -> torch.Tensor:
         """Backbone features (B, feature_dim): the representation that evaluation probes."""
-        return self.encoder(images)
+        return self.encoder(inputs)
 
     @property
     def feature_dim(self) -> int:
@@ -63,9 +132,19 @@ class Method(nn.Module):
 
     # --- hooks that fit() calls; the defaults do nothing -----------------------------------
     def batch_fields(self, data) -> dict:
-        """Tensors (N, ...) to index per batch; fit() moves them to the training device."""
-        return {"images": data.images, "labels": data.labels,
-                "index": torch.arange(len(data))}
+        """Tensors (N, ...) to index per batch; fit() moves them to the training device.
+        Default: every per-item tensor of the dataset (``data.fields()``)."""
+        if not hasattr(data, "fields"):
+            fail("data", "a dataset (ImageSet, SeriesSet, ...)", data, TypeError)
+        fields = data.fields()
+        if self.modality not in fields:
+            fail("data", f"{self.modality} for this {type(self).__name__}",
+                 said(f"a {type(data).__name__} of {data.modality}"))
+        channels = fields[self.modality].shape[1]
+        if channels != self.encoder.in_channels:
+            fail("data", f"{self.encoder.in_channels}-channel {self.modality} (in_channels)",
+                 said(f"{channels} channels; build the method with in_channels={channels}"))
+        return fields
 
     def on_epoch_start(self, epoch: int, epochs: int) -> None:
         pass
@@ -105,11 +184,5 @@ class Method(nn.Module):
             return type(self).from_config(self.config)
 
     def extra_repr(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config.items()
+        return ", ".join(f"{k}={v!r}" for k, v in self.config.items()
                          if not isinstance(v, dict))
-        return args
-
-
-def check_init_args(cls) -> list[str]:
-    """Names of a method's constructor arguments (used by the CLI's --set option)."""
-    return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]

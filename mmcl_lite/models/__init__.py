@@ -1,15 +1,14 @@
-"""Encoders, heads and the helpers that methods are built from."""
-from .encoders import ENCODERS, ConvNet, InputNorm, ResNet18, build_encoder
-from .heads import MLPHead, ProjectionHead
+"""Encoders for every modality, heads, and the helpers that methods are built from."""
+from .encoders import ENCODERS, build_encoder, encoders_for
 from .ema import copy_frozen, cosine_tau, ema_update
+from .heads import MLPHead
 from .prototypes import Prototypes
 from .queue import KeyQueue
+from .series import DilatedConvEncoder
+from .text import PretrainedSentenceEncoder, TextTransformer, build_caption_tokenizer, tokenize
+from .vision import ConvNet, InputNorm, ResNet18
 
-__all__ = ["ENCODERS", "ConvNet", "InputNorm", "ResNet18", "build_encoder", "MLPHead",
-           "ProjectionHead", "copy_frozen", "cosine_tau", "ema_update", "KeyQueue",
-           "Prototypes"]
-
-from .text import (PretrainedSentenceEncoder, TextTransformer,  # noqa: E402
-                   build_caption_tokenizer, tokenize)
-
-__all__ += ["PretrainedSentenceEncoder", "TextTransformer", "build_caption_tokenizer", "tokenize"]
+__all__ = ["ENCODERS", "ConvNet", "DilatedConvEncoder", "InputNorm", "ResNet18",
+           "build_encoder", "encoders_for", "MLPHead", "copy_frozen", "cosine_tau",
+           "ema_update", "KeyQueue", "Prototypes", "PretrainedSentenceEncoder",
+           "TextTransformer", "build_caption_tokenizer", "tokenize"]

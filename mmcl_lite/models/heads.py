@@ -36,6 +36,3 @@ class MLPHead(nn.Sequential):
         if isinstance(idx, slice):
             return nn.Sequential(*list(self)[idx])
         return super().__getitem__(idx)
-
-
-ProjectionHead = MLPHead

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..zeroshot import image_embeddings, text_embeddings
+from ..evaluation.zeroshot import image_embeddings, text_embeddings
 from .images import _to_hwc
 
 

@@ -1,0 +1,109 @@
+"""The command line's arguments: one parser, checked values, one-line errors (exit status 2)."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from ..data import DATASETS
+from ..methods import METHODS
+from ..models import ENCODERS
+from ..training.defaults import DEFAULTS
+
+BENCHES = {"throughput": "training pairs/s of three data pipelines on this device",
+           "methods": "SimCLR, MoCo, SimSiam, BYOL, SwAV on one budget, against baselines"}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that an error is one line on stderr (no usage block) and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an int >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an int >= {low}, got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _choice(options):
+    """A case-insensitive choice, returned in its canonical spelling."""
+    canonical = {o.lower(): o for o in options}
+
+    def parse(text: str) -> str:
+        if text.lower() not in canonical:
+            raise argparse.ArgumentTypeError(f"expected one of {list(options)}, got {text!r}")
+        return canonical[text.lower()]
+    return parse
+
+
+def _first_line(doc) -> str:
+    """The paper a method comes from: the first line of its module's docstring."""
+    return (doc or "").strip().splitlines()[0].rstrip(".") if doc else ""
+
+
+def _listing(title: str, items: dict) -> str:
+    return title + "\n" + "\n".join(f"  {k:12s} {v}" for k, v in items.items())
+
+
+def parser() -> argparse.ArgumentParser:
+    methods = {name: _first_line(sys.modules[cls.__module__].__doc__)
+               for name, cls in METHODS.items()}
+    epilog = "\n\n".join([_listing("methods (case-insensitive):", methods),
+                          _listing("datasets:", DATASETS)])
+    p = Parser(prog="python -m mmcl_lite", epilog=epilog,
+               formatter_class=argparse.RawDescriptionHelpFormatter,
+               description="mmcl-lite: contrastive representation learning, from one modality "
+                           "to many.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    d = sub.add_parser("demo", help="SimCLR on shapes vs baselines; figures in runs/demo/")
+    d.add_argument("--out", default="runs/demo", help="folder for figures and results.json")
+    t = sub.add_parser("train", help="train one method on a dataset and save a checkpoint",
+                       epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("--method", default="SimCLR", type=_choice(list(METHODS)),
+                   help=f"one of {', '.join(METHODS)} (case-insensitive)")
+    t.add_argument("--data", default="shapes", type=_choice(list(DATASETS)),
+                   help=f"one of {', '.join(DATASETS)}")
+    t.add_argument("--encoder", default="convnet", type=_choice(list(ENCODERS)),
+                   help=f"image backbone: one of {', '.join(ENCODERS)}")
+    t.add_argument("--epochs", type=_int_at_least(1), default=DEFAULTS["epochs"])
+    t.add_argument("--batch-size", type=_int_at_least(2), default=DEFAULTS["batch_size"])
+    t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"])
+    t.add_argument("--seed", type=_int_at_least(0), default=0)
+    t.add_argument("--out", default="runs/train/model.pt", help="checkpoint path")
+    t.add_argument("--download", action="store_true", help="allow downloading CIFAR-10")
+    b = sub.add_parser("bench", help="print benchmark tables",
+                       epilog=_listing("benchmarks:", BENCHES),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("what", type=_choice(list(BENCHES)), help=" or ".join(BENCHES))
+    b.add_argument("--encoder", default=None, type=_choice(list(ENCODERS)))
+    b.add_argument("--batch-size", type=_int_at_least(2), default=None)
+    b.add_argument("--steps", type=_int_at_least(1), default=None)
+    b.add_argument("--workers", type=_int_at_least(0), default=None)
+    b.add_argument("--data", default="shapes", type=_choice(["shapes", "digits"]),
+                   help="methods: the dataset to compare on")
+    b.add_argument("--methods", default=None,
+                   help="methods: comma-separated names (default SimCLR,MoCo,SimSiam,BYOL,SwAV)")
+    b.add_argument("--lr", type=_positive_float, default=None,
+                   help="methods: AdamW's base learning rate (default from training.defaults)")
+    b.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="methods: seed of the data, its split and the training (default 0); "
+                        "methods without negatives move by several points between seeds")
+    return p

@@ -1,0 +1,35 @@
+"""``python -m mmcl_lite train``: one method on one dataset, evaluated and checkpointed."""
+from __future__ import annotations
+
+from .. import evaluation
+from ..data import load_dataset
+from ..methods import method_by_name
+from ..runtime import seed_everything
+from ..training import fit, save_checkpoint
+
+
+def build_for(name: str, train, encoder: str):
+    """The method ``name`` (case-insensitive) sized for ``train``: its channels, and the
+    training captions for a method that learns a vocabulary from them (CLIP)."""
+    cls = method_by_name(name)
+    settings = {"encoder": encoder, "in_channels": train.channels}
+    if "captions" in cls.SETTINGS:
+        settings["captions"] = train.captions
+    return cls(**settings)
+
+
+def run_train(method: str, data: str, encoder: str, epochs: int, batch_size: int, lr: float,
+              out: str, download: bool = False, seed: int = 0) -> dict:
+    """Train, print the comparison with the baselines, save the checkpoint; return the rows."""
+    train, test = load_dataset(data, download=download)
+    seed_everything(seed)
+    model = build_for(method, train, encoder)
+    name = type(model).__name__
+    history = fit(model, train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                  knn_monitor=(train.subset(slice(0, 5000)), test.subset(slice(0, 2000))),
+                  checkpoint=out)
+    rows = evaluation.compare(model, train, test, name=name)
+    print(evaluation.format_table(rows))
+    save_checkpoint(model, out, history)
+    print(f"checkpoint: {out}")
+    return rows

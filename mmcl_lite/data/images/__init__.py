@@ -1,0 +1,6 @@
+"""Image datasets: procedural shapes, scikit-learn's digits, CIFAR-10 (downloaded on request)."""
+from .cifar import load_cifar10
+from .digits import load_digits
+from .shapes import make_shapes
+
+__all__ = ["load_cifar10", "load_digits", "make_shapes"]

@@ -1,0 +1,27 @@
+"""Evaluation of frozen representations, for every modality and for image-text models.
+
+embed        embeddings of a dataset (``embed``), the raw-input baseline (``raw_features``)
+probes       kNN and linear-probe accuracy
+baselines    a method against raw inputs and a random encoder (``compare``)
+collapse     embedding std and effective rank
+zeroshot     zero-shot classification from prompts (the prompts come with the dataset)
+retrieval    image <-> text Recall@K
+compositional  held-out attribute combinations
+tables       text tables of results
+"""
+from .baselines import baselines, compare, evaluate_method
+from .collapse import effective_rank, embedding_std
+from .compositional import combination_mask, compositional_accuracy, split_by_combinations
+from .embed import embed, inputs_of, raw_features, raw_pixel_features
+from .probes import knn_accuracy, linear_probe_accuracy, probe
+from .retrieval import evaluate_retrieval, retrieval_metrics, retrieval_ranks
+from .tables import format_table
+from .zeroshot import (attribute_labels, image_embeddings, text_embeddings, zero_shot_accuracy,
+                       zero_shot_classifier, zero_shot_pretrained)
+
+__all__ = ["embed", "inputs_of", "raw_features", "raw_pixel_features", "knn_accuracy",
+           "linear_probe_accuracy", "probe", "evaluate_method", "baselines", "compare",
+           "format_table", "embedding_std", "effective_rank", "attribute_labels",
+           "image_embeddings", "text_embeddings", "zero_shot_accuracy", "zero_shot_classifier",
+           "zero_shot_pretrained", "retrieval_ranks", "retrieval_metrics", "evaluate_retrieval",
+           "combination_mask", "split_by_combinations", "compositional_accuracy"]

@@ -1,0 +1,64 @@
+"""Compositional generalisation: hold out attribute combinations and test zero-shot on them.
+
+The held-out combinations belong to the dataset (``data.prompts.held_out``); pass
+``held_out=`` to choose others.
+"""
+from __future__ import annotations
+
+import torch
+
+from .zeroshot import image_embeddings, zero_shot_accuracy
+
+
+def combination_mask(data, held_out, attributes=("shape", "colour")) -> torch.Tensor:
+    """Boolean (N,): True where the image's (shape, colour) is one of ``held_out``."""
+    held_out = [tuple(p) for p in held_out]
+    for name in attributes:
+        if name not in getattr(data, "attribute_names", {}):
+            raise ValueError(f"attributes: {name!r} is not a categorical attribute of this data")
+    mask = torch.zeros(len(data), dtype=torch.bool)
+    for pair in held_out:
+        if len(pair) != len(attributes):
+            raise ValueError(f"held_out: {pair!r} should have one value per attribute "
+                             f"{tuple(attributes)}")
+        match = torch.ones(len(data), dtype=torch.bool)
+        for name, value in zip(attributes, pair):
+            vocab = list(data.attribute_names[name])
+            if value not in vocab:
+                raise ValueError(f"held_out: {value!r} is not a {name}; expected one of {vocab}")
+            match &= data.attributes[name].cpu() == vocab.index(value)
+        mask |= match
+    return mask
+
+
+def split_by_combinations(data, held_out=None, attributes=("shape", "colour")):
+    """(seen, held) ImageSets: ``held`` has the images whose (shape, colour) pair is in
+    ``held_out`` (default: the dataset's ``data.prompts.held_out``), ``seen`` all the others. Train on ``seen``
+    (each held-out shape and colour still appears, only not together) and compare zero-shot
+    accuracy on test images of seen pairs against ``held``."""
+    if held_out is None:
+        prompts = getattr(data, "prompts", None)
+        if prompts is None or not prompts.held_out:
+            raise ValueError("held_out: this dataset names no held-out combinations; pass a list "
+                             "such as [(\"circle\", \"red\")]")
+        held_out = prompts.held_out
+    mask = combination_mask(data, held_out, attributes)
+    index = torch.arange(len(data))
+    return data.subset(index[~mask]), data.subset(index[mask])
+
+
+def compositional_accuracy(model, seen, held, attributes=("shape", "colour")) -> dict:
+    """Zero-shot top-1 on images of seen and of held-out pairs: {"seen": {...}, "held_out":
+    {...}} with keys shape, colour and pair (the pair among all shape x colour combinations,
+    prompts "a red circle")."""
+    pair = tuple(reversed(attributes))  # ("colour", "shape") -> "red circle"
+    rows = {}
+    for name, part in (("seen", seen), ("held_out", held)):
+        z = image_embeddings(model, part)
+        rows[name] = {a: zero_shot_accuracy(model, part, a, image_emb=z, topk=(1,))["top1"]
+                      for a in attributes}
+        rows[name]["pair"] = zero_shot_accuracy(model, part, pair, image_emb=z,
+                                                topk=(1,))["top1"]
+    return rows
+
+

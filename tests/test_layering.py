@@ -1,0 +1,118 @@
+"""The architecture, checked: every import edge of every module respects the floor order.
+
+Floors, lowest first (a module may import only from its own floor or below):
+    runtime (runtime.py, checks.py) < data < augment < losses < models < methods
+    < evaluation < training < viz < apps (and __main__.py)
+The package root's two public entry points sit on the floor of what they re-export:
+train.py on training's, evaluate.py on evaluation's.
+Evaluation sits below training because fit's per-epoch monitor measures kNN accuracy and
+collapse statistics with it, while evaluation needs nothing from training.
+Every import counts, also one inside a function: a lazy import is still an edge.
+"""
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LIB = ROOT / "mmcl_lite"
+FLOORS = ["runtime", "data", "augment", "losses", "models", "methods", "evaluation", "training",
+          "viz", "apps"]
+ROOT_MODULES = {"runtime": "runtime", "checks": "runtime", "train": "training",
+                "evaluate": "evaluation", "__main__": "apps", "__init__": "runtime"}
+PLOTTING = ("matplotlib", "ipywidgets", "IPython", "ipympl", "umap")
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package(path: pathlib.Path) -> list[str]:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return parts[:-1]
+
+
+def _imports(path: pathlib.Path):
+    """Absolute names of everything ``path`` imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = _package(path)[: len(_package(path)) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            yield mod
+            for a in node.names:  # "from . import ops" imports the module ops
+                yield f"{mod}.{a.name}"
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                yield a.name
+
+
+def _floor(module: str):
+    """The floor of an mmcl_lite module, or None for a module outside the package."""
+    parts = module.split(".")
+    if parts[0] != "mmcl_lite":
+        return None
+    if len(parts) == 1:
+        return FLOORS.index("runtime")
+    if parts[1] in FLOORS:
+        return FLOORS.index(parts[1])
+    if parts[1] in ROOT_MODULES:
+        return FLOORS.index(ROOT_MODULES[parts[1]])
+    raise AssertionError(f"{module}: not on any floor; add it to the layering test's map")
+
+
+MODULES = sorted(LIB.rglob("*.py"))
+
+
+def test_every_module_is_on_a_floor():
+    assert len(MODULES) > 40
+    for path in MODULES:
+        assert _floor(_module_name(path)) is not None, path
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(LIB)))
+def test_imports_respect_the_floor_order(path):
+    name = _module_name(path)
+    floor = _floor(name)
+    for imported in _imports(path):
+        target = _floor(imported) if imported.split(".")[0] == "mmcl_lite" else None
+        if target is not None:
+            # importing a name from a root entry point is allowed at the floor it re-exports
+            assert target <= floor, f"{name} (floor {FLOORS[floor]}) imports {imported} " \
+                                    f"(floor {FLOORS[target]})"
+        if floor < FLOORS.index("viz"):
+            assert imported.split(".")[0] not in PLOTTING, f"{name} imports {imported}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(LIB)))
+def test_methods_know_no_dataset_and_evaluation_no_method(path):
+    name = _module_name(path)
+    imported = list(_imports(path))
+    if name.startswith("mmcl_lite.methods"):
+        assert not [m for m in imported if m.startswith("mmcl_lite.data")], name
+        # a method imports no other method: of its own package, only the shared base
+        if path.name != "__init__.py" and path.parent.name in ("image", "multimodal", "series"):
+            others = [m for m in imported if m.startswith("mmcl_lite.methods")
+                      and not m.startswith("mmcl_lite.methods.base")]
+            assert not others, (name, others)
+    if name.startswith("mmcl_lite.evaluation"):
+        assert not [m for m in imported if m.startswith("mmcl_lite.methods")], name
+    if name.startswith("mmcl_lite.losses"):
+        assert not [m for m in imported if _floor(m) is not None
+                    and _floor(m) > FLOORS.index("losses")], name
+
+
+def test_the_checker_sees_a_bad_edge(tmp_path):
+    """The test above would notice a violation: a lazy upward import inside a function."""
+    bad = LIB / "data" / "_probe_tmp.py"
+    bad.write_text("def f():\n    from ..methods import SimCLR\n    return SimCLR\n")
+    try:
+        name = _module_name(bad)
+        ups = [m for m in _imports(bad) if _floor(m) is not None and _floor(m) > _floor(name)]
+        assert "mmcl_lite.methods" in ups
+    finally:
+        bad.unlink()
