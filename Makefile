@@ -7,6 +7,27 @@ STAMP_NB   := $(VENV)/.installed-notebooks
 STAMP_TEST := $(VENV)/.installed-test
 # Each notebook may take a few minutes at most even in FAST mode on a slow machine.
 NB_TIMEOUT ?= 600
+# `make lab` serves on this address; JupyterLab takes the next free port if this one is busy.
+LAB_IP   ?= 127.0.0.1
+LAB_PORT ?= 8888
+
+# TORCH=cpu (e.g. `make lab TORCH=cpu`) installs torch and torchvision from PyTorch's CPU-only
+# wheel index before the kit: no CUDA libraries, a few GB less on Linux (README, "Install").
+# Unset (the default): pip's torch from PyPI, as pyproject.toml asks. The choice stays with the
+# venv: to switch, `rm -rf .venv` first. Same version floors as pyproject.toml.
+TORCH ?=
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_SPECS := "torch>=2.3" "torchvision>=0.18"
+# Does the index answer? Reachability only: pip verifies what it downloads.
+TORCH_INDEX_UP := import sys, urllib.request as r; \
+  r.urlopen(sys.argv[1].rstrip("/") + "/torch/", timeout=30)
+ifeq ($(TORCH),cpu)
+STAMP_TORCH := $(VENV)/.installed-torch-cpu
+else ifeq ($(TORCH),)
+STAMP_TORCH :=
+else
+$(error TORCH=$(TORCH) is not an option: use TORCH=cpu, or leave TORCH unset for PyPI's torch)
+endif
 
 .PHONY: help lab test test-unit test-notebooks test-ui demo bench clean setup
 
@@ -15,12 +36,31 @@ help:
 	@echo "make test    - set up .venv and run unit tests, notebooks (FAST mode) and the UI test"
 	@echo "make demo    - train SimCLR on shapes headless and print the result table"
 	@echo "make bench   - throughput benchmark on this machine's device"
+	@echo "make lab TORCH=cpu, make test TORCH=cpu, ... - the same with CPU-only torch (smaller; README)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(STAMP_NB): pyproject.toml | $(PY)
+# TORCH=cpu: check that the CPU index answers, refuse a venv that already holds a CUDA torch,
+# install, and check that the result is a CPU build.
+$(VENV)/.installed-torch-cpu: | $(PY)
+	@$(PY) -c '$(TORCH_INDEX_UP)' "$(TORCH_CPU_INDEX)" >/dev/null 2>&1 || { \
+	  echo "make: TORCH=cpu installs torch from PyTorch's CPU wheel index, $(TORCH_CPU_INDEX),"; \
+	  echo "      which this machine cannot reach. Run without TORCH=cpu for PyPI's torch (on Linux the"; \
+	  echo "      CUDA build, a few GB more), or set TORCH_CPU_INDEX to a mirror of that index."; \
+	  exit 1; } >&2
+	@if $(PY) -c "import sys, torch; sys.exit(torch.version.cuda is None)" 2>/dev/null; then \
+	  echo "make: $(VENV) already holds a CUDA build of torch; for the CPU build start afresh:" >&2; \
+	  echo "      rm -rf $(VENV) && make $(or $(MAKECMDGOALS),setup) TORCH=cpu" >&2; exit 1; fi
+	$(PIP) install --quiet --index-url $(TORCH_CPU_INDEX) $(TORCH_SPECS) || { \
+	  echo "make: installing torch from $(TORCH_CPU_INDEX) failed (see pip's message above)" >&2; exit 1; }
+	@$(PY) -c "import sys, torch; sys.exit(torch.version.cuda is not None)" || { \
+	  echo "make: pip installed a CUDA build of torch despite TORCH=cpu (an extra index in" >&2; \
+	  echo "      your pip configuration? see: $(PIP) config list)" >&2; exit 1; }
+	touch $@
+
+$(STAMP_NB): pyproject.toml $(STAMP_TORCH) | $(PY)
 	$(PIP) install --quiet -e ".[notebooks]"
 	touch $@
 
@@ -30,8 +70,12 @@ $(STAMP_TEST): pyproject.toml $(STAMP_NB)
 
 setup: $(STAMP_TEST)
 
+# --allow-root only for root (JupyterLab refuses to start as root without it, e.g. in a container).
 lab: $(STAMP_NB)
-	$(VENV)/bin/jupyter lab notebooks/
+	@echo "Starting JupyterLab on notebooks/ at http://$(LAB_IP):$(LAB_PORT)/lab (make lab LAB_PORT=...)."
+	@echo "Open the http://...:.../lab?token=... address it prints below; Ctrl-C twice stops it."
+	$(VENV)/bin/jupyter lab notebooks/ --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) \
+	  $$([ "$$(id -u 2>/dev/null)" = 0 ] && echo --allow-root)
 
 test: test-unit test-notebooks test-ui
 

@@ -15,17 +15,17 @@ def _run(args) -> None:
     elif args.command == "train":
         from .apps.train import run_train
         run_train(args.method, args.data, args.encoder, args.epochs, args.batch_size, args.lr,
-                  args.out, download=args.download, seed=args.seed)
+                  args.out, download=args.download, seed=args.seed, max_steps=args.max_steps)
     elif args.what == "throughput":
         from .apps.bench_throughput import throughput
         throughput(encoder=args.encoder or "resnet18", batch_size=args.batch_size,
                    steps=args.steps, workers=args.workers)
     else:
-        from .apps.bench_methods import LR, compare_methods
-        compare_methods(args.data, steps=args.steps,
-                        batch_size=args.batch_size or 128,
-                        methods=args.methods.split(",") if args.methods else None,
-                        lr=LR if args.lr is None else args.lr, seed=args.seed)
+        from .apps.bench_methods import compare_methods
+        options = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                       methods=args.methods.split(",") if args.methods else None)
+        # only what was given: the defaults live in training.defaults
+        compare_methods(args.data, **{k: v for k, v in options.items() if v is not None})
 
 
 def main(argv=None) -> None:

@@ -87,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_int_at_least(2), default=DEFAULTS["batch_size"])
     t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"])
     t.add_argument("--seed", type=_int_at_least(0), default=0)
+    t.add_argument("--max-steps", type=_int_at_least(1), default=None,
+                   help="stop after this many optimiser steps (a quick check)")
     t.add_argument("--out", default="runs/train/model.pt", help="checkpoint path")
     t.add_argument("--download", action="store_true", help="allow downloading CIFAR-10")
     b = sub.add_parser("bench", help="print benchmark tables",

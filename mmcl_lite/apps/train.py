@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import evaluation
 from ..data import load_dataset
 from ..methods import method_by_name
-from ..runtime import seed_everything
+from ..runtime import fast_mode, seed_everything
 from ..training import fit, save_checkpoint
 
 
@@ -19,13 +19,16 @@ def build_for(name: str, train, encoder: str):
 
 
 def run_train(method: str, data: str, encoder: str, epochs: int, batch_size: int, lr: float,
-              out: str, download: bool = False, seed: int = 0) -> dict:
-    """Train, print the comparison with the baselines, save the checkpoint; return the rows."""
-    train, test = load_dataset(data, download=download)
+              out: str, download: bool = False, seed: int = 0,
+              max_steps: int | None = None) -> dict:
+    """Train, print the comparison with the baselines, save the checkpoint; return the rows.
+    FAST mode renders 600 shapes instead of 6,000."""
+    train, test = load_dataset(data, download=download, n=600 if fast_mode() else 6000)
     seed_everything(seed)
     model = build_for(method, train, encoder)
     name = type(model).__name__
     history = fit(model, train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                  max_steps=max_steps,
                   knn_monitor=(train.subset(slice(0, 5000)), test.subset(slice(0, 2000))),
                   checkpoint=out)
     rows = evaluation.compare(model, train, test, name=name)

@@ -187,7 +187,7 @@ def zero_shot_pretrained(images, class_names, templates=("a photo of a {}.",), m
     indices, "pred_names": [...], "model": the PretrainedCLIP (pass it back as ``model=`` to
     avoid reloading)}. Raises :class:`OfflineError` when the weights cannot be had.
     """
-    from ..models.pretrained import DEFAULT_CLIP, load_pretrained_clip
+    from ..models.pretrained import load_pretrained_clip
 
     model = load_pretrained_clip(name, device=device) if model is None else model
     weights = zero_shot_classifier(model, list(class_names), list(templates))

@@ -24,9 +24,9 @@ from typing import ClassVar
 import torch
 import torch.nn as nn
 
-from ..augment import views_from_config
+from ..augment import SeriesViews, views_from_config
 from ..checks import check_choice, check_int, check_positive, fail, said
-from ..models import build_encoder
+from ..models import ENCODERS, build_encoder
 
 METHODS: dict[str, type] = {}
 
@@ -86,11 +86,17 @@ class Method(nn.Module):
         """The backbone named by ``config["encoder"]`` for ``config["in_channels"]`` inputs."""
         return build_encoder(self.config["encoder"], self.config["in_channels"])
 
-    def set_views(self, views, default):
-        """``views`` (or ``default()`` when None, or the class rebuilt from a dict), recorded in
-        the config as plain data; returns the views object."""
+    @property
+    def input_modality(self) -> str:
+        """The modality of the configured encoder, known before it is built."""
+        name = check_choice(self.config["encoder"], "encoder", ENCODERS, case_insensitive=True)
+        return ENCODERS[name].modality
+
+    def set_views(self, views, image_default):
+        """``views`` (when None: ``image_default()`` for images, ``SeriesViews()`` for series;
+        a dict is rebuilt), recorded in the config as plain data; returns the views object."""
         if views is None:
-            views = default()
+            views = image_default() if self.input_modality == "images" else SeriesViews()
         elif isinstance(views, dict):
             views = views_from_config(views)
         elif not callable(views):

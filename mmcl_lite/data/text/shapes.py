@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ..images.shapes import BACKGROUNDS, COLOURS, POSITIONS, SHAPES, SIZES, caption_for
-from .prompts import CLIP_TEMPLATES, Prompts, paraphrase_prompts  # noqa: F401 (re-exported)
+from .prompts import Prompts
 
 # Caption-style prompts: they use the words of the shapes captions and marginalise the
 # nuisances (size, place, background) that the class does not fix.
