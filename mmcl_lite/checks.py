@@ -112,7 +112,7 @@ def check_probability(value, name: str, allow_one: bool = True) -> float:
     return check_number(value, name, 0.0, 1.0, high_open=not allow_one)
 
 
-def check_range(pair, name: str, low: float, high: float, low_open: bool = False) -> tuple:
+def check_range(pair, name: str, low: float, high: float | None, low_open: bool = False) -> tuple:
     """A (min, max) pair with low <= min <= max <= high (low < min when ``low_open``)."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         fail(name, "a (min, max) pair", pair, TypeError)

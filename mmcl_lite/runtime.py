@@ -12,13 +12,16 @@ import random
 import numpy as np
 import torch
 
+from .checks import check_int
+
 _TRUE = {"1", "true", "yes", "on"}
 
 
 def fast_mode() -> bool:
     """True when ``MMCL_FAST`` is set to 1/true/yes/on (``make test`` and CI set it).
 
-    FAST mode shrinks data and epochs so each notebook runs in about a minute on 2 CPU cores.
+    FAST mode shrinks data and epochs so that each notebook runs as a quick smoke test on a
+    CPU (``make test-notebooks`` runs them so); its numbers are not meaningful.
     """
     return os.environ.get("MMCL_FAST", "").strip().lower() in _TRUE
 
@@ -51,8 +54,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
     On the CPU this makes runs repeat exactly. CUDA kernels may still be non-deterministic.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check_int(seed, "seed")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

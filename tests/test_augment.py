@@ -311,6 +311,9 @@ def test_any_channel_count_gets_geometric_views():
     ({"crop_scale": (0.5, 1.5)}, "crop_scale"), ({"crop_ratio": (2.0, 1.0)}, "crop_ratio"),
     ({"hue": 0.7}, "hue"), ({"brightness": -1}, "brightness"), ({"size": 0}, "size"),
     ({"blur_sigma": (0.0, 1.0)}, "blur_sigma"),
+    # non-finite numbers are rejected, not carried into the sampled parameters
+    ({"brightness": float("inf")}, "^brightness"), ({"hue": float("nan")}, "^hue"),
+    ({"crop_ratio": (1.0, float("inf"))}, "^crop_ratio"), ({"flip_p": float("nan")}, "^flip_p"),
 ])
 def test_bad_fields_raise(changes, match):
     with pytest.raises(ValueError, match=match):

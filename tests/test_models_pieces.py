@@ -106,7 +106,7 @@ def test_queue_errors_and_state():
     q = KeyQueue(size=4, dim=3)
     with pytest.raises(ValueError, match="keys"):
         q.enqueue(torch.zeros(2, 5))
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="^keys: expected a batch that fits"):
         q.enqueue(torch.zeros(5, 3))
     with pytest.raises(ValueError, match="keys"):
         q.enqueue(torch.zeros(3))

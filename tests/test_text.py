@@ -57,11 +57,11 @@ def test_tokenize_shapes_and_padding(tok):
 
 
 @pytest.mark.parametrize("bad, error, match", [
-    (["a red circle", 3], TypeError, r"captions\[1\] must be a str"),
+    (["a red circle", 3], TypeError, r"captions\[1\]: expected a str"),
     (["a red circle", None], TypeError, r"captions\[1\]"),
-    (42, TypeError, "captions must be a list"),
+    (42, TypeError, "captions: expected a list"),
     ([], ValueError, "at least one"),
-    (["a red circle", "   "], ValueError, r"captions\[1\] is empty"),
+    (["a red circle", "   "], ValueError, r"captions\[1\]: expected a non-empty"),
     ([""], ValueError, "empty"),
 ])
 def test_bad_captions_raise_clear_errors(tok, bad, error, match):

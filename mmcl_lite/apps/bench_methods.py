@@ -10,10 +10,9 @@ and the EMA schedules count. The budgets live in ``training.defaults.BENCH_METHO
 ``compare_methods`` times a few steps of every method first and
 prints an estimate before it starts.
 
-At such budgets the ranking is itself a finding: the methods with negatives or balanced clusters
-(SimCLR, MoCo, and SwAV with views that keep the object in sight) learn fastest on shapes, while
-SimSiam and BYOL (bootstrapping from their own targets) are known to need longer schedules and
-bigger batches than these; the table reports what the run computes.
+At such budgets the ranking is itself a finding; the printed table (notebook 07's, at the full
+budgets) is where it is measured. SimSiam and BYOL (bootstrapping from their own targets) are
+known to need longer schedules and bigger batches than these.
 """
 from __future__ import annotations
 

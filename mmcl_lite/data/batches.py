@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from ..checks import check_int, fail
+
 
 def index_batches(n: int, batch_size: int, *, shuffle: bool = True, drop_last: bool = True,
                   generator: torch.Generator | None = None, device="cpu"):
@@ -11,11 +13,9 @@ def index_batches(n: int, batch_size: int, *, shuffle: bool = True, drop_last: b
     The permutation is drawn on the CPU from ``generator`` (so it repeats exactly for a seed)
     and moved to ``device`` in one copy.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    check_int(batch_size, "batch_size", minimum=1)
     if drop_last and batch_size > n:
-        raise ValueError(f"batch_size: {batch_size} is larger than the dataset ({n} items); "
-                         "use a smaller batch or drop_last=False")
+        fail("batch_size", f"at most the dataset's {n} items (or drop_last=False)", batch_size)
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     order = order.to(device)
     stop = n - n % batch_size if drop_last else n

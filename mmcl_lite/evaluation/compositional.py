@@ -7,25 +7,28 @@ from __future__ import annotations
 
 import torch
 
+from ..checks import fail, said
 from .zeroshot import image_embeddings, zero_shot_accuracy
 
 
 def combination_mask(data, held_out, attributes=("shape", "colour")) -> torch.Tensor:
     """Boolean (N,): True where the image's (shape, colour) is one of ``held_out``."""
     held_out = [tuple(p) for p in held_out]
+    known = getattr(data, "attribute_names", {})
     for name in attributes:
-        if name not in getattr(data, "attribute_names", {}):
-            raise ValueError(f"attributes: {name!r} is not a categorical attribute of this data")
+        if name not in known:
+            fail("attributes", f"categorical attributes of this data (one of {sorted(known)})",
+                 name)
     mask = torch.zeros(len(data), dtype=torch.bool)
     for pair in held_out:
         if len(pair) != len(attributes):
-            raise ValueError(f"held_out: {pair!r} should have one value per attribute "
-                             f"{tuple(attributes)}")
+            fail("held_out", f"one value per attribute {tuple(attributes)} in each combination",
+                 said(repr(pair)))
         match = torch.ones(len(data), dtype=torch.bool)
         for name, value in zip(attributes, pair):
             vocab = list(data.attribute_names[name])
             if value not in vocab:
-                raise ValueError(f"held_out: {value!r} is not a {name}; expected one of {vocab}")
+                fail("held_out", f"a {name} in {vocab}", value)
             match &= data.attributes[name].cpu() == vocab.index(value)
         mask |= match
     return mask
@@ -39,8 +42,8 @@ def split_by_combinations(data, held_out=None, attributes=("shape", "colour")):
     if held_out is None:
         prompts = getattr(data, "prompts", None)
         if prompts is None or not prompts.held_out:
-            raise ValueError("held_out: this dataset names no held-out combinations; pass a list "
-                             "such as [(\"circle\", \"red\")]")
+            fail("held_out", "a list such as [(\"circle\", \"red\")] (this dataset names no "
+                 "held-out combinations)", None)
         held_out = prompts.held_out
     mask = combination_mask(data, held_out, attributes)
     index = torch.arange(len(data))

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_same_shape, check_tensor, fail, said
 from .zeroshot import image_embeddings, text_embeddings
 
 
@@ -18,9 +19,9 @@ def retrieval_ranks(image_emb, text_emb) -> tuple[np.ndarray, np.ndarray]:
     Rank = 1 + the number of candidates scored strictly higher than the true one."""
     a = torch.as_tensor(image_emb).float().cpu()
     b = torch.as_tensor(text_emb).float().cpu()
-    if a.ndim != 2 or b.ndim != 2 or a.shape != b.shape or len(a) == 0:
-        raise ValueError(f"image_emb, text_emb: expected two (N, D) arrays of one shape (pair i "
-                         f"<-> i), got {tuple(a.shape)} and {tuple(b.shape)}")
+    check_tensor(a, "image_emb", "(N, D)")
+    check_tensor(b, "text_emb", "(N, D)")
+    check_same_shape(b, "text_emb", a, "image_emb")  # pair i <-> i
     sim = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T
     true = sim.diagonal()
     i2t = 1 + (sim > true[:, None]).sum(1)
@@ -47,7 +48,7 @@ def retrieval_metrics(image_emb, text_emb, ks=(1, 5, 10)) -> dict:
 def evaluate_retrieval(model, data, max_items: int = 1000, ks=(1, 5, 10)) -> dict:
     """:func:`retrieval_metrics` on the first ``max_items`` image-caption pairs of ``data``."""
     if getattr(data, "captions", None) is None:
-        raise ValueError("data: retrieval needs captions; this set has none")
+        fail("data", "a set with captions (retrieval needs them)", said("a set without captions"))
     n = min(len(data), max_items)
     return retrieval_metrics(image_embeddings(model, data.images[:n]),
                              text_embeddings(model, data.captions[:n]), ks)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_same_length, fail, said
 from ..runtime import autocast
 
 # ------------------------------------------------------------------------------- helpers
@@ -46,8 +47,8 @@ class _eval_mode:
 def _check_model(model):
     for name in ("encode_image", "encode_text"):
         if not callable(getattr(model, name, None)):
-            raise TypeError(f"model: expected an image-text model with .encode_image and "
-                            f".encode_text (e.g. methods.CLIP), got {type(model).__name__}")
+            fail("model", "an image-text model with .encode_image and .encode_text (e.g. "
+                 "methods.CLIP)", model, TypeError)
 
 
 @torch.no_grad()
@@ -56,9 +57,10 @@ def image_embeddings(model, data, batch_size: int = 512) -> torch.Tensor:
     float32 (N, D) on the CPU, computed in eval mode."""
     _check_model(model)
     images = data.images if hasattr(data, "images") else data
-    if not torch.is_tensor(images) or images.ndim < 2:
-        raise ValueError(f"data: expected an ImageSet or an (N, C, H, W) tensor, got "
-                         f"{getattr(images, 'shape', type(images).__name__)}")
+    if not torch.is_tensor(images):
+        fail("data", "an ImageSet or an (N, C, H, W) tensor", images, TypeError)
+    if images.ndim < 2:
+        fail("data", "an ImageSet or an (N, C, H, W) tensor", said(f"shape {tuple(images.shape)}"))
     dev, out = _model_device(model), []
     with _eval_mode(model):
         for start in range(0, len(images), batch_size):
@@ -94,20 +96,19 @@ def zero_shot_classifier(model, class_names, templates=None) -> torch.Tensor:
     """
     class_names = list(class_names)
     if not class_names:
-        raise ValueError("class_names: expected at least one class name, got none")
+        fail("class_names", "at least one class name", said("none"))
     templates = ["a {}"] if templates is None else templates
     if isinstance(templates, dict):
         missing = [c for c in class_names if not templates.get(c)]
         if missing:
-            raise ValueError(f"templates: no prompts for class(es) {missing}")
+            fail("templates", "prompts for every class name", said(f"none for {missing}"))
         prompts = [list(templates[c]) for c in class_names]
     else:
         if isinstance(templates, str):
             templates = [templates]
         bad = [t for t in templates if not isinstance(t, str) or t.count("{}") != 1]
         if bad or not templates:
-            raise ValueError(f"templates: expected strings with exactly one '{{}}' each, "
-                             f"got {bad or templates!r}")
+            fail("templates", "strings with exactly one '{}' each", said(repr(bad or templates)))
         prompts = [[t.format(c) for t in templates] for c in class_names]
     flat = [p for group in prompts for p in group]
     z = text_embeddings(model, flat)
@@ -131,8 +132,7 @@ def attribute_labels(data, attribute="shape") -> tuple[torch.Tensor, list]:
             values, vocab = data.attributes[name], list(data.attribute_names[name])
         else:
             known = ["label"] + sorted(getattr(data, "attribute_names", {}))
-            raise ValueError(f"attribute: {name!r} is not a categorical attribute of this data; "
-                             f"known: {known}")
+            fail("attribute", f"a categorical attribute of this data, one of {known}", name)
         labels = labels * len(vocab) + values.cpu().long()
         classes = [f"{c} {v}".strip() for c in classes for v in vocab]
     return labels, classes
@@ -153,7 +153,7 @@ def zero_shot_accuracy(model, data, attribute="shape", templates=None, topk=(1, 
         labels, names = attribute_labels(data, attribute)
         class_names = names if class_names is None else list(class_names)
     elif class_names is None:
-        raise ValueError("class_names: needed when labels are given")
+        fail("class_names", "class names when labels are given", None)
     labels = torch.as_tensor(labels).cpu().long()
     if templates is None:
         templates = data.prompts.templates_for(attribute) if getattr(data, "prompts", None) \
@@ -161,8 +161,7 @@ def zero_shot_accuracy(model, data, attribute="shape", templates=None, topk=(1, 
     weights = zero_shot_classifier(model, class_names, templates)
     z = image_embeddings(model, data) if image_emb is None else F.normalize(
         torch.as_tensor(image_emb).float().cpu(), dim=1)
-    if len(z) != len(labels):
-        raise ValueError(f"image_emb: {len(z)} rows for {len(labels)} labels")
+    check_same_length(len(z), "image_emb", len(labels), "labels")
     logits = z @ weights.T
     K = len(class_names)
     order = logits.argsort(dim=1, descending=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_positive, check_reduction, check_rows, check_same_shape, check_tensor
+from ..checks import (check_positive, check_reduction, check_rows, check_same_shape, check_tensor,
+                      fail, said)
 
 
 def info_nce(query, positive_key, negative_keys=None, temperature=0.1, reduction="mean"):
@@ -56,20 +57,20 @@ def info_nce(query, positive_key, negative_keys=None, temperature=0.1, reduction
         targets = torch.arange(n, device=query.device)
     else:
         if isinstance(negative_keys, torch.Tensor) and negative_keys.ndim not in (2, 3):
-            raise ValueError("negative_keys must be None, an (M, D) or an (N, M, D) tensor, "
-                             f"got shape {tuple(negative_keys.shape)}")
+            fail("negative_keys", "None, an (M, D) or an (N, M, D) tensor",
+                 said(f"shape {tuple(negative_keys.shape)}"))
         if isinstance(negative_keys, torch.Tensor) and negative_keys.ndim == 3:
             check_tensor(negative_keys, "negative_keys", "(N, M, D)")
             if negative_keys.shape[0] != n or negative_keys.shape[2] != d:
-                raise ValueError(f"negative_keys must have shape (N, M, D) = ({n}, M, {d}) to match "
-                                 f"query {tuple(query.shape)}, got {tuple(negative_keys.shape)}")
+                fail("negative_keys", f"shape (N, M, D) = ({n}, M, {d}) to match query "
+                     f"{tuple(query.shape)}", said(f"{tuple(negative_keys.shape)}"))
             negative_keys = F.normalize(negative_keys, dim=-1)
             negative_logits = torch.einsum("nd,nmd->nm", query, negative_keys)
         else:
             check_tensor(negative_keys, "negative_keys", "(M, D)")
             if negative_keys.shape[1] != d:
-                raise ValueError(f"negative_keys must have shape (M, {d}) to match query "
-                                 f"{tuple(query.shape)}, got {tuple(negative_keys.shape)}")
+                fail("negative_keys", f"shape (M, {d}) to match query {tuple(query.shape)}",
+                     said(f"{tuple(negative_keys.shape)}"))
             negative_keys = F.normalize(negative_keys, dim=-1)
             negative_logits = query @ negative_keys.T
         # The positive goes in column 0, so every target is 0.

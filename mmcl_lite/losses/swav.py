@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_int, check_positive, check_same_shape, check_tensor
+from ..checks import check_int, check_positive, check_same_shape, check_tensor, fail, said
 from .sinkhorn import sinkhorn
 
 
@@ -42,30 +42,28 @@ def swav_loss(scores, codes_from=(0, 1), temperature=0.1, epsilon=0.05, sinkhorn
         A scalar tensor.
     """
     if isinstance(scores, torch.Tensor) or not isinstance(scores, (list, tuple)):
-        raise TypeError(f"scores must be a list of (B, K) tensors, one per crop, "
-                        f"got {type(scores).__name__}")
+        fail("scores", "a list of (B, K) tensors, one per crop", scores, TypeError)
     if len(scores) < 2:
-        raise ValueError(f"scores must hold at least 2 crops to swap predictions, got {len(scores)}")
+        fail("scores", "at least 2 crops (to swap predictions)", said(f"{len(scores)}"))
     for v, s in enumerate(scores):
         check_tensor(s, f"scores[{v}]", "(B, K)")
         check_same_shape(s, f"scores[{v}]", scores[0], "scores[0]")
     codes_from = tuple(codes_from)
     if not codes_from or len(set(codes_from)) != len(codes_from) or \
             any(not isinstance(i, int) or not 0 <= i < len(scores) for i in codes_from):
-        raise ValueError(f"codes_from must be distinct crop indices in [0, {len(scores)}), "
-                         f"got {codes_from}")
+        fail("codes_from", f"distinct crop indices in [0, {len(scores)})", said(repr(codes_from)))
     check_positive(temperature, "temperature")
     check_positive(epsilon, "epsilon")
     check_int(sinkhorn_iterations, "sinkhorn_iterations", 1)
     if queue_scores is not None:
         if len(queue_scores) != len(codes_from):
-            raise ValueError(f"queue_scores must hold one (Q, K) tensor per code crop "
-                             f"({len(codes_from)}), got {len(queue_scores)}")
+            fail("queue_scores", f"one (Q, K) tensor per code crop ({len(codes_from)})",
+                 said(f"{len(queue_scores)}"))
         for j, qs in enumerate(queue_scores):
             check_tensor(qs, f"queue_scores[{j}]", "(Q, K)")
             if qs.shape[1] != scores[0].shape[1]:
-                raise ValueError(f"queue_scores[{j}] must have K = {scores[0].shape[1]} columns, "
-                                 f"got shape {tuple(qs.shape)}")
+                fail(f"queue_scores[{j}]", f"K = {scores[0].shape[1]} columns",
+                     said(f"shape {tuple(qs.shape)}"))
 
     batch = scores[0].shape[0]
     loss = 0.0

@@ -12,6 +12,8 @@ import math
 import torch
 import torch.nn as nn
 
+from ..checks import check_int, check_probability, fail, said
+
 
 def copy_frozen(module: nn.Module) -> nn.Module:
     """A deep copy of ``module`` whose parameters have ``requires_grad=False`` and no ``.grad``:
@@ -33,15 +35,13 @@ def ema_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     network, so that the target's eval-mode statistics match the weights it mostly follows.
     ``target`` and ``online`` must have the same architecture (same parameter names and shapes).
     """
-    tau = float(tau)
-    if not 0.0 <= tau <= 1.0:
-        raise ValueError(f"tau: expected a number in [0, 1], got {tau!r}")
+    tau = check_probability(tau, "tau")
     for kind, t_items, o_items in (("parameter", target.named_parameters(), online.named_parameters()),
                                    ("buffer", target.named_buffers(), online.named_buffers())):
         t_items, o_items = list(t_items), list(o_items)
         if [(n, t.shape) for n, t in t_items] != [(n, o.shape) for n, o in o_items]:
-            raise ValueError(f"target: its {kind}s do not match the online network's "
-                             "(same architecture expected)")
+            fail("target", f"the online network's architecture (same {kind} names and shapes)",
+                 said(f"{kind}s that do not match"))
         for (_, t), (_, o) in zip(t_items, o_items):
             if kind == "buffer" or not t.is_floating_point():
                 t.copy_(o)
@@ -57,9 +57,7 @@ def cosine_tau(step: int, total_steps: int, base_tau: float) -> float:
     Early on the target follows the online network quickly; at the end it is almost frozen.
     ``step`` is clamped into [0, total_steps].
     """
-    if not isinstance(total_steps, int) or isinstance(total_steps, bool) or total_steps < 1:
-        raise ValueError(f"total_steps: expected an int >= 1, got {total_steps!r}")
-    if not 0.0 <= float(base_tau) <= 1.0:
-        raise ValueError(f"base_tau: expected a number in [0, 1], got {base_tau!r}")
+    check_int(total_steps, "total_steps", minimum=1)
+    check_probability(base_tau, "base_tau")
     k = min(max(step, 0), total_steps)
     return 1.0 - (1.0 - base_tau) * (math.cos(math.pi * k / total_steps) + 1.0) / 2.0

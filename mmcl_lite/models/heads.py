@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch.nn as nn
 
+from ..checks import check_int
+
 
 class MLPHead(nn.Sequential):
     """Linear -> BN -> ReLU repeated (num_layers - 1) times, then Linear to ``out_dim``.
@@ -14,8 +16,7 @@ class MLPHead(nn.Sequential):
 
     def __init__(self, in_dim: int, hidden_dim: int, out_dim: int, num_layers: int = 2,
                  batch_norm: bool = True, last_bn: bool = False):
-        if num_layers < 1:
-            raise ValueError(f"num_layers: expected >= 1, got {num_layers}")
+        check_int(num_layers, "num_layers", minimum=1)
         layers, dim = [], in_dim
         for _ in range(num_layers - 1):
             layers.append(nn.Linear(dim, hidden_dim, bias=not batch_norm))

@@ -27,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..checks import check_type, fail, said
 from ..runtime import OfflineError  # noqa: E402,F401 (raised here, defined in runtime)
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -115,9 +116,11 @@ class PretrainedCLIP(nn.Module):
         self.register_buffer("std", torch.tensor(ip.image_std).view(1, 3, 1, 1), False)
 
     def _pixels(self, images: torch.Tensor) -> torch.Tensor:
-        if not torch.is_tensor(images) or images.ndim != 4 or images.shape[1] not in (1, 3):
-            raise ValueError(f"images: expected a (B, C, H, W) tensor with C in (1, 3), got "
-                             f"{getattr(images, 'shape', type(images).__name__)}")
+        if not torch.is_tensor(images):
+            fail("images", "a (B, C, H, W) tensor with C in (1, 3)", images, TypeError)
+        if images.ndim != 4 or images.shape[1] not in (1, 3):
+            fail("images", "a (B, C, H, W) tensor with C in (1, 3)",
+                 said(f"shape {tuple(images.shape)}"))
         x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
         x = x.to(self.mean.device)
         if x.shape[1] == 1:
@@ -166,8 +169,9 @@ def load_pretrained_clip(name: str = DEFAULT_CLIP, device=None, cache_dir=None,
 
     from ..runtime import as_device
 
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name: expected a Hub id or a folder as a str, got {name!r}")
+    check_type(name, "name", str, "a Hub id or a folder as a str")
+    if not name:
+        fail("name", "a Hub id or a folder (a non-empty str)", name)
     offline = is_offline() if offline is None else bool(offline)
     local = os.path.isdir(name)
     # no network: look in the cache only (huggingface_hub's retries would take minutes)

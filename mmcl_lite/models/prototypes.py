@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..checks import check_int, fail, said
+
 
 class Prototypes(nn.Module):
     """``Prototypes(dim, k)(z)`` -> scores (B, k) = normalize(z) @ C.T, rows of C unit-norm.
@@ -24,8 +26,7 @@ class Prototypes(nn.Module):
     def __init__(self, dim: int, k: int):
         super().__init__()
         for name, value in (("dim", dim), ("k", k)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
+            check_int(value, name, minimum=1)
         self.dim, self.k = dim, k
         self.weight = nn.Parameter(torch.empty(k, dim))
         nn.init.normal_(self.weight)
@@ -43,7 +44,7 @@ class Prototypes(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.dim:
-            raise ValueError(f"z: expected shape (B, {self.dim}), got {tuple(z.shape)}")
+            fail("z", f"shape (B, {self.dim})", said(f"shape {tuple(z.shape)}"))
         weight = self.weight.detach() if self.frozen else self.weight
         return F.normalize(z, dim=1) @ weight.T
 

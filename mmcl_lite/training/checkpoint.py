@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ..checks import fail
 from .history import History
 
 
@@ -42,8 +43,7 @@ def load_checkpoint(path, device=None, with_history: bool = False):
     blob = torch.load(Path(path), map_location="cpu", weights_only=True)
     cls_name = blob.get("class")
     if cls_name not in METHODS:
-        raise ValueError(f"path: checkpoint holds an unknown method {cls_name!r}; "
-                         f"known: {sorted(METHODS)}")
+        fail("path", f"a checkpoint of a known method (one of {sorted(METHODS)})", cls_name)
     method = METHODS[cls_name].from_config(blob["config"])
     method.load_state_dict(blob["state_dict"])
     if device is not None:

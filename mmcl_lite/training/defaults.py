@@ -17,9 +17,11 @@ DEFAULTS = dict(
 DEMO = dict(
     n_images=6000,       # shapes rendered (75% train / 25% test)
     epochs=12,           # ~420 optimiser steps at batch 128
-    batch_size=128,      # SimCLR likes big batches; 128 keeps a CPU step near 0.3 s
+    batch_size=128,      # SimCLR likes big batches; 128 keeps a CPU step short (`python -m
+                         # mmcl_lite bench methods` prints the time per step before training)
     lr=DEFAULTS["lr"],
-    temperature=0.1,     # NT-Xent temperature (0.1 beat 0.2 and 0.5 in a sweep)
+    temperature=0.1,     # NT-Xent temperature, as methods.SimCLR's default (notebook 02,
+                         # section 4, shows what tau does to the loss)
 )
 DEMO_FAST = dict(DEMO, n_images=1200, epochs=1)
 

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..checks import check_int, check_number, fail, said
 from ..evaluation.zeroshot import image_embeddings, text_embeddings
 from .images import _to_hwc
 
@@ -18,8 +19,8 @@ def retrieval_gallery(model, data, queries, k: int = 5, image_emb=None, size: fl
     ``zeroshot.image_embeddings``) to skip re-embedding ``data``. Returns the Figure."""
     queries = [queries] if isinstance(queries, str) else list(queries)
     images = data.images if hasattr(data, "images") else data
-    if not 1 <= k <= len(images):
-        raise ValueError(f"k: expected 1 <= k <= {len(images)} (the number of images), got {k}")
+    check_int(k, "k", 1, len(images))  # at most the number of images
+    check_number(size, "size", low=0, low_open=True)
     zi = image_embeddings(model, images) if image_emb is None else torch.as_tensor(image_emb)
     zt = text_embeddings(model, queries)
     sim = zt @ torch.nn.functional.normalize(zi.float(), dim=1).T
@@ -48,7 +49,7 @@ def confusion_matrix_plot(cm, class_names, normalize: bool = True, title: str = 
     cm = np.asarray(cm, dtype=float)
     k = len(class_names)
     if cm.shape != (k, k):
-        raise ValueError(f"cm: expected shape ({k}, {k}) for {k} class names, got {cm.shape}")
+        fail("cm", f"shape ({k}, {k}) for {k} class names", said(f"shape {cm.shape}"))
     shown = cm / np.maximum(cm.sum(1, keepdims=True), 1) if normalize else cm
     fig, ax = plt.subplots(figsize=(0.45 * k + 2.2, 0.45 * k + 1.6)) if ax is None \
         else (ax.figure, ax)
@@ -73,9 +74,11 @@ def confusion_matrix_plot(cm, class_names, normalize: bool = True, title: str = 
 def logit_scale_curve(history, cap: float = 100.0):
     """The learned inverse temperature exp(logit_scale) per step (CLIP caps it at ``cap``) and
     the in-batch matching accuracies, from a ``fit`` History of a CLIP run."""
+    check_number(cap, "cap", low=0, low_open=True)
     steps = [s for s in history.steps if "logit_scale" in s]
     if not steps:
-        raise ValueError("history: no 'logit_scale' in its steps; is it a CLIP run?")
+        fail("history", "the History of a CLIP run ('logit_scale' in its steps)",
+             said("no 'logit_scale' in its steps"))
     x = [s["step"] for s in steps]
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2))
     axes[0].plot(x, [s["logit_scale"] for s in steps])

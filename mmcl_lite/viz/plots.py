@@ -6,6 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checks import fail
+
 
 def plot_history(history, metrics=("knn", "eff_rank"), smooth: int = 20):
     """Loss per step (raw and moving average) and per-epoch monitors side by side."""
@@ -58,7 +60,7 @@ def project_2d(z, method: str = "pca", seed: int = 0) -> np.ndarray:
         import umap
         return umap.UMAP(n_components=2, random_state=seed,
                          n_neighbors=min(15, len(z) - 1)).fit_transform(z)
-    raise ValueError(f"method: expected 'pca', 'tsne' or 'umap', got {method!r}")
+    fail("method", "one of ['pca', 'tsne', 'umap']", method)
 
 
 def embedding_scatter(z, labels, class_names=None, method: str = "pca", title: str = "",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ...checks import check_int, check_type
 from .views import ImageViews, check_images
 
 
@@ -27,12 +28,9 @@ class MultiCropViews:
 
     def __post_init__(self):
         for name in ("global_views", "local_views"):
-            if not isinstance(getattr(self, name), ImageViews):
-                raise TypeError(f"{name} must be an ImageViews, got {type(getattr(self, name)).__name__}")
+            check_type(getattr(self, name), name, ImageViews, "an ImageViews")
         for name, low in (("n_global", 1), ("n_local", 0)):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+            check_int(getattr(self, name), name, minimum=low)
 
     @classmethod
     def swav(cls, size: int = 32, local_size: int | None = None, n_local: int = 4,
@@ -43,7 +41,8 @@ class MultiCropViews:
         with SimCLR's colour augmentation. The defaults follow the SwAV paper (on 224-px
         ImageNet: 14-100% and 5-14%), shifted up for 32-px images, and suit objects that fill
         much of the frame. On ``shapes``, whose objects cover 5-30% of the image, ``SwAV``
-        uses global crops of 60-100% and no local crops: smaller crops miss the object."""
+        uses global crops of 60-100% and no local crops, since smaller crops can miss the
+        object (notebook 06, "What the views must keep", measures both choices)."""
         local_size = local_size if local_size is not None else max(1, size // 2)
         return cls(global_views=ImageViews.simclr(size).replace(crop_scale=global_scale),
                    local_views=ImageViews.simclr(local_size).replace(crop_scale=local_scale),

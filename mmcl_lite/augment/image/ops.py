@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ...checks import check_int, fail
+
 __all__ = [
     "to_float", "resized_crop_flip", "adjust_brightness", "adjust_contrast", "adjust_saturation",
     "adjust_hue", "rgb_to_grayscale", "gaussian_blur", "solarize",
@@ -43,7 +45,7 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
         return images.float().div_(255)
     if images.is_floating_point():
         return images
-    raise TypeError(f"images must be uint8 in [0, 255] or floating point in [0, 1], got {images.dtype}")
+    fail("images", "uint8 images in [0, 255] or floating-point ones in [0, 1]", images, TypeError)
 
 
 def resized_crop_flip(images: torch.Tensor, boxes: torch.Tensor, flip: torch.Tensor,
@@ -160,8 +162,9 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, kernel_size: int) -> tor
     The 2-D kernel is the outer product of the 1-D one, so it runs as two passes (rows then
     columns) of one grouped conv2d with a group per (sample, channel); borders are reflected.
     """
-    if kernel_size % 2 == 0 or kernel_size < 1:
-        raise ValueError(f"kernel_size must be a positive odd int, got {kernel_size}")
+    check_int(kernel_size, "kernel_size", minimum=1)
+    if kernel_size % 2 == 0:
+        fail("kernel_size", "an odd int", kernel_size)
     n, c, H, W = x.shape
     k1d = _gaussian_kernels(sigma.to(device=x.device, dtype=x.dtype), kernel_size)
     k1d = k1d.repeat_interleave(c, dim=0).view(n * c, 1, kernel_size, 1)  # one per (b, c)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...checks import check_choice
+
 # The generic templates CLIP used for ImageNet-style data (Radford et al. 2021, their prompt
 # engineering section); a caption-trained tokenizer has never seen most of these words.
 CLIP_TEMPLATES = [
@@ -42,9 +44,7 @@ class Prompts:
     def paraphrases(self, attribute: str = "shape", templates=None, synonyms=None) -> dict:
         """{class: prompts}: every synonym of the class in every template of ``attribute``."""
         if synonyms is None:
-            if attribute not in self.synonyms:
-                raise ValueError(f"attribute: expected one of {sorted(self.synonyms)}, "
-                                 f"got {attribute!r}")
+            check_choice(attribute, "attribute", sorted(self.synonyms))
             synonyms = self.synonyms[attribute]
         templates = self.templates_for(attribute) if templates is None else templates
         return paraphrase_prompts(templates, synonyms)

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ...augment import ImageViews
-from ...checks import check_bool, check_choice, check_int, check_number, fail
+from ...checks import check_bool, check_choice, check_int, check_number, fail, said
 from ...losses import info_nce
 from ...models import KeyQueue, MLPHead, copy_frozen, ema_update
 from ..base import COMMON, Method
@@ -89,8 +89,8 @@ class MoCo(Method):
             return projector(encoder(x))
         n = x.shape[0]
         if n < 2 * self.bn_splits:
-            raise ValueError(f"batch: split-batch BN needs >= 2 samples per group, i.e. a batch "
-                             f">= {2 * self.bn_splits} for bn_splits={self.bn_splits}; got {n}")
+            fail("batch", f"at least {2 * self.bn_splits} samples (split-batch BN needs >= 2 per "
+                 f"group, bn_splits={self.bn_splits})", said(f"{n}"))
         g = self.generator
         perm = torch.randperm(n, generator=g, device=g.device).to(x.device) if shuffle else None
         if perm is not None:
@@ -123,8 +123,8 @@ class MoCo(Method):
                                           temperature=self.temperature))
             new_keys = torch.cat([k1, k2])
         if len(new_keys) > self.queue.size:
-            raise ValueError(f"queue_size: {self.queue.size} is smaller than the {len(new_keys)} "
-                             "keys one step enqueues (2 x batch_size when symmetric)")
+            fail("queue_size", f"at least the {len(new_keys)} keys one step enqueues "
+                 "(2 x batch_size when symmetric)", self.queue.size)
         self.queue.enqueue(new_keys)  # after the loss: a key is never its own negative
         return {"loss": loss, "queue_fill": len(self.queue) / self.queue.size}
 

@@ -15,9 +15,10 @@ normalised projections z times sqrt(dim), about 1 when they are spread out and 0
 image gives the same z. The BN without affine at the end of the projector (``proj_last_bn``)
 standardises every dimension of z over the batch, so z can never become one constant point;
 it blunts the collapse to a "dimensional" one (all dimensions carrying the same signal).
-``proj_last_bn=False`` shows the full collapse: without the stop-gradient, z_std falls below
-0.01 and the effective rank of z to about 1 (notebook 05 measures it). The backbone itself need
-not collapse as far: the projector alone can absorb the trivial solution.
+``proj_last_bn=False`` shows the full collapse: without the stop-gradient, z_std heads for 0
+and the effective rank of z for 1, the values of a single point (notebook 05 measures both).
+The backbone itself need not collapse as far: the projector alone can absorb the trivial
+solution.
 
 The heads are the SimSiam paper's CIFAR ones: a 2,048-wide projector and a 512-wide predictor
 bottleneck (notebook 05 compares them with narrower ones).
