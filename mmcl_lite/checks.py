@@ -18,6 +18,11 @@ class BadValue(ValueError):
     """An input of the right kind with a wrong value (raised by :func:`fail`)."""
 
 
+class NonFinite(BadValue):
+    """A NaN or an infinity where finite numbers belong (raised by :func:`check_finite`);
+    during training it means divergence, and ``fit`` stops cleanly on it."""
+
+
 class BadType(TypeError):
     """An input of the wrong kind (raised by :func:`fail`)."""
 
@@ -178,8 +183,8 @@ def check_finite(x: torch.Tensor, name: str) -> None:
     finite = torch.isfinite(x)
     if not bool(finite.all()):
         bad = int((~finite).sum())
-        fail(name, "finite values",
-             said(f"{bad} NaN/inf value(s) in a tensor of shape {tuple(x.shape)}"))
+        raise NonFinite(f"{name}: expected finite values, got {bad} NaN/inf value(s) in a "
+                        f"tensor of shape {tuple(x.shape)}")
 
 
 def check_rows(x: torch.Tensor, name: str, minimum: int, why: str) -> None:

@@ -1,7 +1,7 @@
 """The architecture, checked: every import edge of every module respects the floor order.
 
 Floors, lowest first (a module may import only from its own floor or below):
-    runtime (runtime.py, checks.py) < data < augment < losses < models < methods
+    runtime (runtime.py, checks.py, files.py) < data < augment < losses < models < methods
     < evaluation < training < viz < apps (and __main__.py)
 The package root's two public entry points sit on the floor of what they re-export:
 train.py on training's, evaluate.py on evaluation's.
@@ -18,7 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LIB = ROOT / "mmcl_lite"
 FLOORS = ["runtime", "data", "augment", "losses", "models", "methods", "evaluation", "training",
           "viz", "apps"]
-ROOT_MODULES = {"runtime": "runtime", "checks": "runtime", "train": "training",
+ROOT_MODULES = {"runtime": "runtime", "checks": "runtime", "files": "runtime", "train": "training",
                 "evaluate": "evaluation", "__main__": "apps", "__init__": "runtime"}
 PLOTTING = ("matplotlib", "ipywidgets", "IPython", "ipympl", "umap")
 

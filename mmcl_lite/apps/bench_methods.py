@@ -84,7 +84,7 @@ def build_method(name: str, train, device=None, **overrides):
 def _seconds_per_step(name: str, train, batch_size: int, dev, repeats: int = 3) -> float:
     """Median time of ``repeats`` optimiser steps of a throwaway copy, after one warm-up step
     (the median, because a shared machine makes single timings jumpy)."""
-    from ..training.fit import _train_step
+    from ..training.loop import train_step
 
     def sync():
         if dev.type == "cuda":
@@ -99,7 +99,7 @@ def _seconds_per_step(name: str, train, batch_size: int, dev, repeats: int = 3) 
         for step in range(repeats + 1):
             sync()
             t0 = time.perf_counter()
-            _train_step(method, opt, batch, dev)
+            train_step(method, opt, batch, dev)
             method.on_step_end(step, repeats + 1)
             sync()
             times.append(time.perf_counter() - t0)

@@ -18,6 +18,7 @@ and, for momentum networks, ``ema`` (the EMA coefficient) with ``ema_schedule``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from typing import ClassVar
 
@@ -36,6 +37,7 @@ COMMON = dict(
     in_channels=3,       # channels of the inputs (image or series channels), any number >= 1
     views=None,          # the method's default views when None; an ImageViews or its dict
     image_size=None,     # side of the views; None keeps the input size
+    seed=None,           # an int makes the initial weights repeat exactly (None: global RNG)
 )
 
 
@@ -51,6 +53,25 @@ def method_by_name(name: str) -> type:
     return METHODS[check_choice(name, "method", METHODS, case_insensitive=True)]
 
 
+def _seeded(init):
+    """Run a constructor under its own seed when ``seed`` is set: the weights then repeat
+    exactly, and the caller's global random state is left as it was."""
+    @functools.wraps(init)
+    def __init__(self, **settings):
+        seed = settings.get("seed", type(self).SETTINGS.get("seed"))
+        if seed is None or self.__dict__.get("_seeding"):
+            return init(self, **settings)
+        check_int(seed, "seed", minimum=0)
+        object.__setattr__(self, "_seeding", True)  # a subclass's init runs inside this one
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                init(self, **settings)
+        finally:
+            object.__setattr__(self, "_seeding", False)
+    return __init__
+
+
 class Method(nn.Module):
     """Base class: resolves ``SETTINGS`` into ``self.config`` and seeds the view generator."""
 
@@ -63,6 +84,8 @@ class Method(nn.Module):
         cls.__signature__ = inspect.Signature(
             [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
              for k, v in cls.SETTINGS.items()])
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _seeded(cls.__dict__["__init__"])
 
     def __init__(self, **settings):
         super().__init__()
@@ -152,6 +175,10 @@ class Method(nn.Module):
                  said(f"{channels} channels; build the method with in_channels={channels}"))
         return fields
 
+    def on_fit_start(self, step: int, total_steps: int) -> None:
+        """Called by fit before the first step it runs (``step`` > 0 when resuming): set any
+        Python-side state that follows from the step (e.g. BYOL's current tau)."""
+
     def on_epoch_start(self, epoch: int, epochs: int) -> None:
         pass
 
@@ -185,9 +212,10 @@ class Method(nn.Module):
 
     def fresh_copy(self, seed: int = 0) -> "Method":
         """Same architecture and settings, new random weights: the random-encoder baseline."""
+        config = dict(self.config, seed=seed) if "seed" in self.config else self.config
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            return type(self).from_config(self.config)
+            return type(self).from_config(config)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.config.items()

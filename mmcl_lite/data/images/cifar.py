@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...files import write_atomically
 from ...runtime import OfflineError
 from ..imageset import ImageSet
 
@@ -40,12 +41,6 @@ def _read_batches(folder: Path, files: list[str]) -> tuple[np.ndarray, np.ndarra
 def _class_names(folder: Path) -> list[str]:
     with open(folder / "batches.meta", "rb") as fh:
         return list(pickle.load(fh, encoding="latin1")["label_names"])
-
-
-def _atomic_save(obj, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def load_cifar10(root=None, train: bool = True, download: bool = False) -> ImageSet:
@@ -83,6 +78,6 @@ def load_cifar10(root=None, train: bool = True, download: bool = False) -> Image
     names = _class_names(folder)
     blob = {"images": torch.from_numpy(images), "labels": torch.from_numpy(labels),
             "class_names": names}
-    _atomic_save(blob, cache)
+    write_atomically(cache, lambda f: torch.save(blob, f))
     return ImageSet(images=blob["images"], labels=blob["labels"], class_names=names,
                     name=f"cifar10-{split}")

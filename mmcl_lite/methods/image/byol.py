@@ -91,6 +91,9 @@ class BYOL(Method):
         loss = 2 + 2 * symmetric_negative_cosine(p1, p2, t1, t2)
         return {"loss": loss, "tau": self.tau, "z_std": embedding_std(z1)}
 
+    def on_fit_start(self, step: int, total_steps: int) -> None:
+        self.tau = self.tau_at(step, total_steps)
+
     def on_step_end(self, step: int, total_steps: int) -> None:
         tau = self.tau_at(step, total_steps)
         ema_update(self.target_encoder, self.encoder, tau)
