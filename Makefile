@@ -82,8 +82,9 @@ test: test-unit test-notebooks test-ui
 test-unit: $(STAMP_TEST)
 	MMCL_FAST=1 $(PY) -m pytest -m "not ui" tests
 
+# The notebooks run with the network unplugged (scripts/offline.sh): they must need none.
 test-notebooks: $(STAMP_TEST)
-	MMCL_FAST=1 $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) notebooks
+	MMCL_FAST=1 bash scripts/offline.sh $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) notebooks
 
 test-ui: $(STAMP_TEST)
 	bash scripts/install-ui-deps.sh $(PY)

@@ -193,6 +193,15 @@ def check_rows(x: torch.Tensor, name: str, minimum: int, why: str) -> None:
         fail(name, f"at least {minimum} rows ({why})", said(f"shape {tuple(x.shape)}"))
 
 
+def check_nonzero_rows(x: torch.Tensor, name: str) -> None:
+    """Every row has a non-zero norm: an all-zero row has no direction to L2-normalise, and
+    would silently count as a point on the sphere."""
+    zero = x.detach().abs().sum(dim=-1) == 0
+    if bool(zero.any()):
+        fail(name, "rows with a non-zero norm (each is L2-normalised)",
+             said(f"{int(zero.sum())} all-zero row(s) in shape {tuple(x.shape)}"))
+
+
 def check_same_shape(x: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
     if x.shape != ref.shape:
         fail(name, f"the same shape as {ref_name} {tuple(ref.shape)}",

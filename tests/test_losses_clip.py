@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mmcl_lite.losses import clip_loss, info_nce
+from helpers import require
 
 
 def oracle(image_emb, text_emb, logit_scale):
@@ -44,7 +45,7 @@ def test_matches_loop_oracle(logit_scale):
 
 @pytest.mark.parametrize("n, d", [(4, 8), (32, 64)])
 def test_matches_open_clip(n, d):
-    open_clip_loss = pytest.importorskip("open_clip.loss")
+    open_clip_loss = require("open_clip.loss")
     i, t = _pair(n, n, d)
     logit_scale = torch.tensor(math.log(1 / 0.07))
     # open_clip's ClipLoss expects normalised features (the model normalises) and exp(logit_scale).

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mmcl_lite.losses import info_nce
+from helpers import require
 
 
 def _unit(v):
@@ -66,7 +67,7 @@ def test_matches_lightly_ntxent_with_memory_bank_as_moco_queue():
     keys, and uses that (M, D) bank as negatives for every query: so feeding info_nce a copy of
     the bank taken before each call must give the same number, step after step.
     """
-    lightly_loss = pytest.importorskip("lightly.loss")
+    lightly_loss = require("lightly.loss")
     torch.manual_seed(0)
     m, d, n, t = 32, 16, 8, 0.2
     reference = lightly_loss.NTXentLoss(temperature=t, memory_bank_size=(m, d))

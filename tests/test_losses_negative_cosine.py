@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mmcl_lite.losses import negative_cosine_similarity, symmetric_negative_cosine
+from helpers import require
 
 
 def oracle(p, z):
@@ -28,7 +29,7 @@ def test_matches_loop_oracle():
 
 
 def test_matches_lightly_value():
-    lightly_loss = pytest.importorskip("lightly.loss")
+    lightly_loss = require("lightly.loss")
     p, z = _pair(1, n=32, d=64)
     torch.testing.assert_close(negative_cosine_similarity(p, z),
                                lightly_loss.NegativeCosineSimilarity()(p, z))
@@ -44,7 +45,7 @@ def test_stop_gradient_really_stops_it():
 def test_gradient_on_p_matches_lightly_with_an_explicit_detach():
     # lightly's NegativeCosineSimilarity leaves the stop-gradient to the caller (its SimSiam
     # example detaches z); here it is part of the loss. With z detached by hand they agree.
-    lightly_loss = pytest.importorskip("lightly.loss")
+    lightly_loss = require("lightly.loss")
     a, b = _pair(3)
     grads = []
     for fn in (negative_cosine_similarity,

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mmcl_lite.losses import info_nce, nt_xent
+from helpers import require
 
 
 def simclr_algorithm_1(z1, z2, temperature):
@@ -42,7 +43,7 @@ def test_matches_simclr_algorithm_1(n, d, temperature):
 
 @pytest.mark.parametrize("n, d, temperature", [(4, 8, 0.5), (32, 64, 0.1), (16, 128, 0.2)])
 def test_matches_lightly_ntxent(n, d, temperature):
-    lightly_loss = pytest.importorskip("lightly.loss")
+    lightly_loss = require("lightly.loss")
     g = torch.Generator().manual_seed(d)
     z1, z2 = torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)
     expected = lightly_loss.NTXentLoss(temperature=temperature)(z1, z2)
@@ -50,7 +51,7 @@ def test_matches_lightly_ntxent(n, d, temperature):
 
 
 def test_gradients_match_lightly():
-    lightly_loss = pytest.importorskip("lightly.loss")
+    lightly_loss = require("lightly.loss")
     g = torch.Generator().manual_seed(5)
     a, b = torch.randn(6, 8, generator=g), torch.randn(6, 8, generator=g)
     grads = []

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from mmcl_lite.losses import sinkhorn, swav_loss
+from helpers import require
 
 
 def sinkhorn_oracle(scores, epsilon, iterations):
@@ -62,7 +63,7 @@ def test_sinkhorn_matches_loop_oracle(epsilon, iterations):
 
 
 def test_sinkhorn_matches_lightly():
-    lightly_swav = pytest.importorskip("lightly.loss.swav_loss")
+    lightly_swav = require("lightly.loss.swav_loss")
     (s,) = _scores(1, 1, b=32, k=16)
     torch.testing.assert_close(sinkhorn(s, 0.05, 3), lightly_swav.sinkhorn(s, iterations=3, epsilon=0.05))
 
@@ -111,7 +112,7 @@ def test_swav_loss_with_queue_matches_loop_oracle():
 @pytest.mark.parametrize("high, low", [(2, 0), (2, 4), (3, 2)])
 @pytest.mark.parametrize("with_queue", [False, True])
 def test_swav_loss_matches_lightly(high, low, with_queue):
-    lightly_loss = pytest.importorskip("lightly.loss")
+    lightly_loss = require("lightly.loss")
     scores = _scores(7, high + low, b=16, k=10)
     queue = _scores(8, high, b=24, k=10) if with_queue else None
     expected = lightly_loss.SwaVLoss()(scores[:high], scores[high:], queue_outputs=queue)

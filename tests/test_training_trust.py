@@ -289,3 +289,53 @@ def test_truncated_foreign_and_missing_files_get_a_clear_error(tmp_path):
     for path in (truncated, foreign, text, tmp_path / "missing.pt"):
         with pytest.raises(ValueError, match="^path: expected"):
             read_checkpoint(path)
+
+
+def test_ctrl_c_during_a_save_keeps_a_consistent_checkpoint(data, tmp_path, monkeypatch):
+    """Ctrl-C while the end-of-epoch checkpoint is written: no temp file, and the final save
+    holds the model and history fit returns."""
+    ckpt = tmp_path / "m.pt"
+    real_save, calls = torch.save, [0]
+
+    def interrupted_once(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 1:
+            raise KeyboardInterrupt
+        return real_save(*args, **kwargs)
+    monkeypatch.setattr(torch, "save", interrupted_once)
+    method = SMALL["MoCo"]()
+    history = fit(method, data, checkpoint=ckpt, **RUN)
+    assert history.status == "interrupted" and len(history.steps) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
+    saved, saved_history = load_checkpoint(ckpt, with_history=True)
+    _assert_same_state(_state(saved), _state(method))
+    assert len(saved_history.steps) == 4
+
+
+SIGINT_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    from mmcl_lite.data import make_shapes
+    from mmcl_lite.methods import SimCLR
+    from mmcl_lite.train import fit
+    from mmcl_lite.training import load_checkpoint
+    m = SimCLR(proj_dim=16, proj_hidden=32, image_size=16, seed=0)
+    hook = m.on_step_end
+    def on_step_end(step, total):          # a real SIGINT, as Ctrl-C sends, inside step 3
+        hook(step, total)
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+    m.on_step_end = on_step_end
+    h = fit(m, make_shapes(64, image_size=16), epochs=2, batch_size=16, progress=False,
+            checkpoint=sys.argv[1])
+    saved, sh = load_checkpoint(sys.argv[1], with_history=True)
+    same = all((a == b).all() for a, b in zip(saved.state_dict().values(), m.state_dict().values()))
+    print(h.status, len(h.steps), sh.status, len(sh.steps), same)
+""")
+
+
+def test_a_real_sigint_stops_cleanly(tmp_path):
+    run = subprocess.run([sys.executable, "-c", SIGINT_SCRIPT, str(tmp_path / "m.pt")],
+                         capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, MMCL_DEVICE="cpu"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "interrupted 2 interrupted 2 True"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_int, fail, said
+from ..checks import check_images, check_int, check_series, fail, said
 from ..runtime import as_device, autocast
 
 
@@ -33,6 +33,10 @@ def check_modality(model, x: torch.Tensor, name: str = "data") -> None:
     if shape is not None and x.ndim != shape.count(",") + 1:
         fail(name, f"{modality} {shape} for this {type(model).__name__}",
              said(f"shape {tuple(x.shape)}"))
+    if modality == "images":
+        check_images(x, name)  # float images must be in [0, 1]
+    elif modality == "series":
+        check_series(x, name)
 
 
 def _encode_fn(model):

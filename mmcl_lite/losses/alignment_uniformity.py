@@ -10,7 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_positive, check_rows, check_same_shape, check_tensor
+from ..checks import (check_nonzero_rows, check_positive, check_rows, check_same_shape,
+                      check_tensor)
 
 
 def alignment(z1, z2, alpha=2):
@@ -30,6 +31,8 @@ def alignment(z1, z2, alpha=2):
     check_tensor(z1, "z1", "(N, D)")
     check_tensor(z2, "z2", "(N, D)")
     check_same_shape(z2, "z2", z1, "z1")
+    check_nonzero_rows(z1, "z1")
+    check_nonzero_rows(z2, "z2")
     check_positive(alpha, "alpha")
     z1, z2 = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
     return (z1 - z2).norm(dim=1).pow(alpha).mean()
@@ -53,6 +56,7 @@ def uniformity(z, t=2):
     """
     check_tensor(z, "z", "(N, D)")
     check_rows(z, "z", 2, "uniformity is an average over pairs")
+    check_nonzero_rows(z, "z")
     check_positive(t, "t")
     z = F.normalize(z, dim=1)
     # For unit vectors ||a - b||^2 = 2 - 2 a.b: one matmul, smooth gradients, works on any device.

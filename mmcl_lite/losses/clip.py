@@ -7,7 +7,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_rows, check_same_shape, check_scalar, check_tensor
+from ..checks import check_rows, check_same_shape, check_scalar, check_tensor, fail
+
+MAX_LOG_SCALE = 80.0  # exp(80) = 5.5e34, below float32's 3.4e38
 
 
 def clip_loss(image_emb, text_emb, logit_scale):
@@ -38,6 +40,9 @@ def clip_loss(image_emb, text_emb, logit_scale):
     check_same_shape(text_emb, "text_emb", image_emb, "image_emb")
     check_rows(image_emb, "image_emb", 2, "each pair needs in-batch negatives")
     logit_scale = check_scalar(logit_scale, "logit_scale").to(image_emb.device)
+    if float(logit_scale.detach()) > MAX_LOG_SCALE:  # exp() would overflow float32
+        fail("logit_scale", f"a log inverse temperature <= {MAX_LOG_SCALE} (CLIP caps it at "
+             "log 100 = 4.6)", float(logit_scale.detach()))
 
     image_emb = F.normalize(image_emb, dim=1)
     text_emb = F.normalize(text_emb, dim=1)
