@@ -5,8 +5,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP_NB   := $(VENV)/.installed-notebooks
 STAMP_TEST := $(VENV)/.installed-test
-# Each notebook may take a few minutes at most even in FAST mode on a slow machine.
-NB_TIMEOUT ?= 600
+# A notebook takes a minute or two in FAST mode on 2 CPU cores; a stalled kernel connection
+# (a known, rare nbclient stall around widget messages) fails after this and is retried once.
+NB_TIMEOUT ?= 300
 # `make lab` serves on this address; JupyterLab takes the next free port if this one is busy.
 LAB_IP   ?= 127.0.0.1
 LAB_PORT ?= 8888
@@ -29,13 +30,14 @@ else
 $(error TORCH=$(TORCH) is not an option: use TORCH=cpu, or leave TORCH unset for PyPI's torch)
 endif
 
-.PHONY: help lab test test-unit test-notebooks test-ui demo bench clean setup
+.PHONY: help lab test test-unit test-notebooks test-ui demo bench zoo clean setup
 
 help:
 	@echo "make lab     - set up .venv and open JupyterLab on notebooks/"
 	@echo "make test    - set up .venv and run unit tests, notebooks (FAST mode) and the UI test"
 	@echo "make demo    - train SimCLR on shapes headless and print the result table"
 	@echo "make bench   - throughput benchmark on this machine's device"
+	@echo "make zoo     - retrain every shipped model-zoo run (slow; prints each one's time)"
 	@echo "make lab TORCH=cpu, make test TORCH=cpu, ... - the same with CPU-only torch (smaller; README)"
 
 $(PY):
@@ -84,7 +86,9 @@ test-unit: $(STAMP_TEST)
 
 # The notebooks run with the network unplugged (scripts/offline.sh): they must need none.
 test-notebooks: $(STAMP_TEST)
-	MMCL_FAST=1 bash scripts/offline.sh $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) notebooks
+	MMCL_FAST=1 bash scripts/offline.sh $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) notebooks \
+	  || { echo "make: retrying the notebooks that failed, once" >&2; \
+	       MMCL_FAST=1 bash scripts/offline.sh $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) --last-failed notebooks; }
 
 test-ui: $(STAMP_TEST)
 	bash scripts/install-ui-deps.sh $(PY)
@@ -92,6 +96,10 @@ test-ui: $(STAMP_TEST)
 
 demo: $(STAMP_NB)
 	$(PY) -m mmcl_lite demo
+
+# Remake every shipped zoo run with the kit's own recipes (prints each one's time).
+zoo: $(STAMP_NB)
+	$(PY) -m mmcl_lite zoo --overwrite
 
 bench: $(STAMP_NB)
 	$(PY) -m mmcl_lite bench throughput

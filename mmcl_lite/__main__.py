@@ -1,4 +1,4 @@
-"""Command line: python -m mmcl_lite demo | train | bench {throughput,methods}.
+"""Command line: python -m mmcl_lite demo | train | bench {throughput,methods} | zoo.
 
 This module only dispatches: the parser is ``apps.cli``, each command an app. A bad argument
 or bad input ends in one line on stderr and exit status 2, never a traceback.
@@ -16,6 +16,10 @@ def _run(args) -> None:
         from .apps.train import run_train
         run_train(args.method, args.data, args.encoder, args.epochs, args.batch_size, args.lr,
                   args.out, download=args.download, seed=args.seed, max_steps=args.max_steps)
+    elif args.command == "zoo":
+        from . import zoo
+        zoo.make(args.names.split(",") if args.names else None, root=args.out,
+                 overwrite=args.overwrite)
     elif args.what == "throughput":
         from .apps.bench_throughput import throughput
         throughput(encoder=args.encoder or "resnet18", batch_size=args.batch_size,

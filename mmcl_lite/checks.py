@@ -27,7 +27,7 @@ class BadType(TypeError):
     """An input of the wrong kind (raised by :func:`fail`)."""
 
 
-def describe(value) -> str:
+def describe_value(value) -> str:
     """A short description of ``value`` for the "got ..." part of a message."""
     if isinstance(value, torch.Tensor):
         return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
@@ -40,7 +40,7 @@ def fail(name: str, expected: str, got, error=ValueError):
     """Raise ``f"{name}: expected {expected}, got {got}"`` as :class:`BadValue` (a ValueError)
     or, with ``error=TypeError``, :class:`BadType` (a TypeError); ``got`` is described unless
     it is :func:`said` text. The command line turns exactly these into one-line errors."""
-    got = got if isinstance(got, _Said) else describe(got)
+    got = got if isinstance(got, _Said) else describe_value(got)
     raise (BadType if issubclass(error, TypeError) else BadValue)(
         f"{name}: expected {expected}, got {got}")
 

@@ -116,6 +116,14 @@ CASES = [
     ("zero-shot attribute", lambda: evaluate.attribute_labels(SHAPES, "texture"), ValueError, "attribute"),
     ("retrieval shapes", lambda: evaluate.retrieval_metrics(Z, Z[:4]), ValueError, "text_emb"),
     ("held-out pair", lambda: evaluate.split_by_combinations(SHAPES, [("hexagon", "red")]), ValueError, "held_out"),
+    # ---- empty inputs
+    ("nt_xent empty", lambda: nt_xent(torch.zeros(0, 4), torch.zeros(0, 4)), ValueError, "z1"),
+    ("knn empty", lambda: evaluate.knn_accuracy([], [], Z, LABELS.repeat(2)), ValueError, "train_x"),
+    ("embed empty", lambda: evaluate.embed(_method(), torch.zeros(0, 3, 16, 16)), ValueError, "data"),
+    ("zero-shot no classes", lambda: evaluate.zero_shot_classifier(None, []), ValueError, "class_names"),
+    ("CLIP empty captions", lambda: CLIP(captions=[]), ValueError, "captions"),
+    ("methods none", lambda: method_by_name(""), ValueError, "method"),
+    ("fit history list", lambda: fit(_method(), SHAPES, batch_size=8, history=[]), TypeError, "history"),
 ]
 
 

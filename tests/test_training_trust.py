@@ -65,22 +65,29 @@ class _Interrupt:
 
 # ---------------------------------------------------------------------- exact resume
 @pytest.mark.parametrize("name", list(SMALL))
-@pytest.mark.parametrize("where", ["training_step", "on_step_end", "monitor"])
+@pytest.mark.parametrize("where", ["training_step", "on_step_end", "monitor", "first monitor",
+                                   "first prototype update"])
 def test_interrupted_and_resumed_equals_uninterrupted(name, where, data, tmp_path, monkeypatch):
+    """Ctrl-C inside a step, inside the end-of-step hook (after the optimiser moved), in the
+    epoch-2 and the epoch-0 monitor, and in step 5, the first step that creates optimiser state
+    for SwAV's prototypes (frozen in epoch 1)."""
     reference = SMALL[name]()
     ref_history = fit(reference, data, knn_monitor=(data, data), **RUN)
 
     method = SMALL[name]()
     ckpt = tmp_path / "run.pt"
-    if where == "monitor":  # Ctrl-C while the epoch-2 monitor runs (3rd call: epochs 0, 1, 2)
-        monkeypatch.setattr(fit_module, "_monitor", _Interrupt(fit_module._monitor, 3))
+    if where.endswith("monitor"):  # the 3rd call is epoch 2's monitor, the 1st epoch 0's
+        calls = 3 if where == "monitor" else 1
+        monkeypatch.setattr(fit_module, "_monitor", _Interrupt(fit_module._monitor, calls))
+    elif where == "first prototype update":
+        method.on_step_end = _Interrupt(method.on_step_end, 5)
     else:                   # Ctrl-C inside the 6th step
         setattr(method, where, _Interrupt(getattr(method, where), 6))
     history = fit(method, data, knn_monitor=(data, data), checkpoint=ckpt, **RUN)
     monkeypatch.undo()
     assert history.status == "interrupted"
     done = len(history.steps)
-    assert done == (8 if where == "monitor" else 5)
+    assert done == {"monitor": 8, "first monitor": 0, "first prototype update": 4}.get(where, 5)
     # the checkpoint holds exactly the model and history that fit returned
     saved, saved_history = load_checkpoint(ckpt, with_history=True)
     _assert_same_state(_state(saved), _state(method))
@@ -107,6 +114,12 @@ def test_resume_refuses_another_method_config_or_run(data, tmp_path):
     save_checkpoint(SMALL["SimCLR"](), plain)
     with pytest.raises(ValueError, match="^resume: .*run state"):
         fit(SMALL["SimCLR"](), data, resume=plain, **RUN)
+
+
+def test_fit_refuses_a_history_that_already_has_records(data):
+    history = fit(SMALL["SimCLR"](), data, max_steps=1, **RUN)
+    with pytest.raises(ValueError, match="^history"):
+        fit(SMALL["SimCLR"](), data, history=history, **RUN)
 
 
 def test_logged_lr_is_the_lr_the_step_used(data):
@@ -193,9 +206,9 @@ SEED_SCRIPT = textwrap.dedent("""
     from mmcl_lite.data import make_shapes
     from mmcl_lite.methods import SimCLR
     from mmcl_lite.train import fit
-    torch.manual_seed(int(sys.argv[2]))   # the global RNG must not matter when seeds are given
+    torch.manual_seed(int(sys.argv[3]))   # the global RNG must not matter when seeds are given
     m = SimCLR(proj_dim=16, proj_hidden=32, image_size=16, seed=int(sys.argv[1]))
-    fit(m, make_shapes(64, image_size=16), epochs=1, batch_size=16, seed=int(sys.argv[1]),
+    fit(m, make_shapes(64, image_size=16), epochs=1, batch_size=16, seed=int(sys.argv[2]),
         progress=False)
     h = hashlib.sha256()
     for v in m.state_dict().values():
@@ -204,17 +217,19 @@ SEED_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _digest(seed: int, global_seed: int) -> str:
+def _digest(method_seed: int, fit_seed: int, global_seed: int) -> str:
     env = dict(os.environ, MMCL_DEVICE="cpu")
-    run = subprocess.run([sys.executable, "-c", SEED_SCRIPT, str(seed), str(global_seed)],
+    run = subprocess.run([sys.executable, "-c", SEED_SCRIPT, str(method_seed), str(fit_seed),
+                          str(global_seed)],
                          capture_output=True, text=True, env=env, timeout=300, check=True)
     return run.stdout.strip().splitlines()[-1]
 
 
 def test_seeded_runs_repeat_across_processes_and_differ_across_seeds():
-    first = _digest(0, 11)
-    assert _digest(0, 22) == first     # another process, another global state: same run
-    assert _digest(1, 11) != first     # another seed: another run
+    first = _digest(0, 0, 11)
+    assert _digest(0, 0, 22) == first     # another process, another global state: same run
+    assert _digest(0, 1, 11) != first     # fit's seed alone changes the run (order, views)
+    assert _digest(1, 0, 11) != first     # the method's seed alone changes it (weights)
 
 
 def test_a_seed_leaves_the_callers_random_state_alone():

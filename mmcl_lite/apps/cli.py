@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default="shapes", type=_choice(list(DATASETS)),
                    help=f"one of {', '.join(DATASETS)}")
     t.add_argument("--encoder", default="convnet", type=_choice(list(ENCODERS)),
-                   help=f"image backbone: one of {', '.join(ENCODERS)}")
+                   help=f"backbone: one of {', '.join(ENCODERS)}")
     t.add_argument("--epochs", type=_int_at_least(1), default=DEFAULTS["epochs"])
     t.add_argument("--batch-size", type=_int_at_least(2), default=DEFAULTS["batch_size"])
     t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"])
@@ -108,4 +108,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="methods: seed of the data, its split and the training (default 0); "
                         "methods without negatives move by several points between seeds")
+    z = sub.add_parser("zoo", help="remake the model zoo's runs (make zoo) and print their times")
+    z.add_argument("--names", default=None, help="comma-separated runs (default: all recipes)")
+    z.add_argument("--out", default=None, help="folder for the runs (default: the kit's own)")
+    z.add_argument("--overwrite", action="store_true", help="replace runs that exist")
     return p

@@ -17,6 +17,7 @@ from ..runtime import describe, fast_mode, seed_everything
 from ..training import fit
 from ..training.defaults import DEMO, DEMO_FAST
 
+
 def run_demo(out_dir="runs/demo", settings: dict | None = None, progress: bool = True) -> dict:
     """Train, evaluate against the baselines, save figures + results.json; return the rows."""
     cfg = dict(DEMO_FAST if fast_mode() else DEMO, **(settings or {}))

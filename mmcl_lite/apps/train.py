@@ -5,7 +5,7 @@ from .. import evaluation
 from ..data import load_dataset
 from ..methods import method_by_name
 from ..runtime import fast_mode, seed_everything
-from ..training import fit, save_checkpoint
+from ..training import fit
 
 
 def build_for(name: str, train, encoder: str):
@@ -31,8 +31,11 @@ def run_train(method: str, data: str, encoder: str, epochs: int, batch_size: int
                   max_steps=max_steps,
                   knn_monitor=(train.subset(slice(0, 5000)), test.subset(slice(0, 2000))),
                   checkpoint=out)
+    print(f"checkpoint: {out}")  # fit wrote it, with its run state (resumable)
+    if history.status == "interrupted":
+        raise KeyboardInterrupt  # the command line exits with status 130
+    if history.status == "nan":
+        print(history.message)
     rows = evaluation.compare(model, train, test, name=name)
     print(evaluation.format_table(rows))
-    save_checkpoint(model, out, history)
-    print(f"checkpoint: {out}")
     return rows

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import torch
 
-from ..checks import check_same_length, fail, said
+from ..checks import check_number, check_same_length, fail, said
 
 
 class Dataset:
@@ -96,9 +96,7 @@ class Dataset:
 
     def split(self, test_fraction: float = 0.2, seed: int = 0):
         """Random (train, test) split, reproducible by ``seed``."""
-        if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) \
-                or not 0 < test_fraction < 1:
-            fail("test_fraction", "a number in (0, 1)", test_fraction)
+        check_number(test_fraction, "test_fraction", 0.0, 1.0, low_open=True, high_open=True)
         perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
         n_test = max(1, int(round(test_fraction * len(self))))
         return self.subset(perm[n_test:]), self.subset(perm[:n_test])
@@ -121,6 +119,8 @@ def _as_index(index, n: int) -> torch.Tensor:
         return torch.arange(n)[index]
     if isinstance(index, int) and not isinstance(index, bool):
         index = [index]
+    if isinstance(index, (list, tuple)) and len(index) == 0:
+        return torch.zeros(0, dtype=torch.long)
     try:
         t = torch.as_tensor(index)
     except (TypeError, ValueError, RuntimeError):

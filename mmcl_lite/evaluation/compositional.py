@@ -11,8 +11,22 @@ from ..checks import fail, said
 from .zeroshot import image_embeddings, zero_shot_accuracy
 
 
-def combination_mask(data, held_out, attributes=("shape", "colour")) -> torch.Tensor:
-    """Boolean (N,): True where the image's (shape, colour) is one of ``held_out``."""
+def held_out_attributes(data, attributes=None) -> tuple:
+    """``attributes``, or the ones the dataset's held-out combinations name
+    (``data.prompts.held_out_attributes``, e.g. ("shape", "colour"))."""
+    if attributes is not None:
+        return tuple(attributes)
+    named = tuple(getattr(getattr(data, "prompts", None), "held_out_attributes", ()) or ())
+    if not named:
+        fail("attributes", "the attributes the combinations combine, e.g. (\"shape\", "
+             "\"colour\") (this dataset names none)", None)
+    return named
+
+
+def combination_mask(data, held_out, attributes=None) -> torch.Tensor:
+    """Boolean (N,): True where the item's combination of ``attributes`` (default: the
+    dataset's, e.g. (shape, colour)) is one of ``held_out``."""
+    attributes = held_out_attributes(data, attributes)
     held_out = [tuple(p) for p in held_out]
     known = getattr(data, "attribute_names", {})
     for name in attributes:
@@ -34,11 +48,11 @@ def combination_mask(data, held_out, attributes=("shape", "colour")) -> torch.Te
     return mask
 
 
-def split_by_combinations(data, held_out=None, attributes=("shape", "colour")):
-    """(seen, held) ImageSets: ``held`` has the images whose (shape, colour) pair is in
-    ``held_out`` (default: the dataset's ``data.prompts.held_out``), ``seen`` all the others. Train on ``seen``
-    (each held-out shape and colour still appears, only not together) and compare zero-shot
-    accuracy on test images of seen pairs against ``held``."""
+def split_by_combinations(data, held_out=None, attributes=None):
+    """(seen, held) sets: ``held`` has the items whose combination (e.g. shape and colour) is
+    in ``held_out`` (default: the dataset's ``data.prompts.held_out``), ``seen`` all the
+    others. Train on ``seen`` (each held-out shape and colour still appears, only not
+    together) and compare zero-shot accuracy on test images of seen pairs against ``held``."""
     if held_out is None:
         prompts = getattr(data, "prompts", None)
         if prompts is None or not prompts.held_out:
@@ -50,10 +64,11 @@ def split_by_combinations(data, held_out=None, attributes=("shape", "colour")):
     return data.subset(index[~mask]), data.subset(index[mask])
 
 
-def compositional_accuracy(model, seen, held, attributes=("shape", "colour")) -> dict:
+def compositional_accuracy(model, seen, held, attributes=None) -> dict:
     """Zero-shot top-1 on images of seen and of held-out pairs: {"seen": {...}, "held_out":
-    {...}} with keys shape, colour and pair (the pair among all shape x colour combinations,
-    prompts "a red circle")."""
+    {...}} with a key per attribute (default: the dataset's, e.g. shape and colour) and
+    "pair" (among all combinations, prompts such as "a red circle")."""
+    attributes = held_out_attributes(seen, attributes)
     pair = tuple(reversed(attributes))  # ("colour", "shape") -> "red circle"
     rows = {}
     for name, part in (("seen", seen), ("held_out", held)):

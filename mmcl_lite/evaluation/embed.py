@@ -39,6 +39,22 @@ def check_modality(model, x: torch.Tensor, name: str = "data") -> None:
         check_series(x, name)
 
 
+class eval_mode:
+    """Put a model in eval mode for a block and restore its previous mode afterwards."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.was = getattr(self.model, "training", False)
+        if hasattr(self.model, "eval"):
+            self.model.eval()
+
+    def __exit__(self, *exc):
+        if self.was:
+            self.model.train()
+
+
 def _encode_fn(model):
     if hasattr(model, "encode"):
         return model.encode
@@ -63,18 +79,12 @@ def embed(model, data, *, batch_size: int = 512, device=None,
     check_modality(model, x)
     check_int(batch_size, "batch_size", minimum=1)
     dev = as_device(device) if device is not None else model_device(model)
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
     encode, chunks = _encode_fn(model), []
-    try:
+    with eval_mode(model):
         for start in range(0, len(x), batch_size):
             with autocast(dev):
                 z = encode(x[start:start + batch_size].to(dev))
             chunks.append(z.float().cpu())
-    finally:
-        if was_training:
-            model.train()
     z = torch.cat(chunks)
     return F.normalize(z, dim=1) if normalize else z
 

@@ -19,30 +19,7 @@ import torch.nn.functional as F
 
 from ..checks import check_same_length, fail, said
 from ..runtime import autocast
-
-# ------------------------------------------------------------------------------- helpers
-def _model_device(model) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except (AttributeError, StopIteration):
-        return torch.device("cpu")
-
-
-class _eval_mode:
-    """Put a model in eval mode for a block and restore its previous mode."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def __enter__(self):
-        self.was = getattr(self.model, "training", False)
-        if hasattr(self.model, "eval"):
-            self.model.eval()
-
-    def __exit__(self, *exc):
-        if self.was:
-            self.model.train()
-
+from .embed import eval_mode, model_device
 
 def _check_model(model):
     for name in ("encode_image", "encode_text"):
@@ -61,8 +38,8 @@ def image_embeddings(model, data, batch_size: int = 512) -> torch.Tensor:
         fail("data", "an ImageSet or an (N, C, H, W) tensor", images, TypeError)
     if images.ndim < 2:
         fail("data", "an ImageSet or an (N, C, H, W) tensor", said(f"shape {tuple(images.shape)}"))
-    dev, out = _model_device(model), []
-    with _eval_mode(model):
+    dev, out = model_device(model), []
+    with eval_mode(model):
         for start in range(0, len(images), batch_size):
             with autocast(dev):
                 z = model.encode_image(images[start:start + batch_size].to(dev))
@@ -77,8 +54,8 @@ def text_embeddings(model, texts, batch_size: int = 512) -> torch.Tensor:
     if isinstance(texts, str):
         texts = [texts]
     texts, out = list(texts), []
-    dev = _model_device(model)
-    with _eval_mode(model):
+    dev = model_device(model)
+    with eval_mode(model):
         for start in range(0, len(texts), batch_size):
             with autocast(dev):
                 z = model.encode_text(texts[start:start + batch_size])
@@ -92,7 +69,7 @@ def zero_shot_classifier(model, class_names, templates=None) -> torch.Tensor:
     embeddings of its prompts, renormalised (template ensembling).
 
     templates: a list of strings with one ``{}`` each (filled with every class name), or a dict
-        {class_name: [full prompts]} (e.g. ``shapes.PARAPHRASES["shape"]``); None means ``["a {}"]``.
+        {class_name: [full prompts]} (e.g. ``data.text.shapes.PARAPHRASES["shape"]``); None means ``["a {}"]``.
     """
     class_names = list(class_names)
     if not class_names:
@@ -119,10 +96,18 @@ def zero_shot_classifier(model, class_names, templates=None) -> torch.Tensor:
     return torch.stack(weights)
 
 
-def attribute_labels(data, attribute="shape") -> tuple[torch.Tensor, list]:
+def default_attribute(data) -> str:
+    """The attribute a dataset's prompts name by default (``data.prompts.default_attribute``),
+    else "label" (the dataset's labels and class names)."""
+    prompts = getattr(data, "prompts", None)
+    return getattr(prompts, "default_attribute", None) or "label"
+
+
+def attribute_labels(data, attribute=None) -> tuple[torch.Tensor, list]:
     """(labels (N,), class names) of a categorical attribute of an ImageSet. ``attribute`` may be
     a tuple such as ("colour", "shape"): classes are then all combinations, named
     "red circle" (names joined in the order given), label = mixed-radix index."""
+    attribute = default_attribute(data) if attribute is None else attribute
     names = (attribute,) if isinstance(attribute, str) else tuple(attribute)
     labels, classes = torch.zeros(len(data), dtype=torch.long), [""]
     for name in names:
@@ -138,7 +123,7 @@ def attribute_labels(data, attribute="shape") -> tuple[torch.Tensor, list]:
     return labels, classes
 
 
-def zero_shot_accuracy(model, data, attribute="shape", templates=None, topk=(1, 5),
+def zero_shot_accuracy(model, data, attribute=None, templates=None, topk=(1, 5),
                        class_names=None, image_emb=None, labels=None) -> dict:
     """Zero-shot classification of ``data`` by ``attribute`` ("shape", "colour", ("colour",
     "shape"), "label") with prompt ``templates`` (default: the dataset's own, ``data.prompts.templates_for(attribute)``, or ``["a {}"]``).
@@ -149,6 +134,7 @@ def zero_shot_accuracy(model, data, attribute="shape", templates=None, topk=(1, 
     Pass ``image_emb`` (from :func:`image_embeddings`) to reuse embeddings across calls, and
     ``labels`` with ``class_names`` to classify by anything else.
     """
+    attribute = default_attribute(data) if attribute is None else attribute
     if labels is None:
         labels, names = attribute_labels(data, attribute)
         class_names = names if class_names is None else list(class_names)

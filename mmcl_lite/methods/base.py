@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import numbers
 from typing import ClassVar
 
 import torch
@@ -46,6 +47,27 @@ def plain(value):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
+
+
+def _plain_value(value, name: str):
+    """A setting as plain data (what a checkpoint can hold and a weights-only load accepts):
+    numpy or torch scalars become Python numbers; objects must be views dataclasses or
+    plain containers."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain_value(v, name) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain_value(v, f"{name}[{k!r}]") for k, v in value.items()}
+    if dataclasses.is_dataclass(value) or name in ("tokenizer", "captions", "minilm_path"):
+        return value  # views (stored as dicts by set_views); CLIP's text inputs
+    fail(name, "plain data (a number, a string, a list or a dict)", value, TypeError)
 
 
 def method_by_name(name: str) -> type:
@@ -93,7 +115,7 @@ class Method(nn.Module):
         if unknown:
             fail(type(self).__name__, f"settings among {list(self.SETTINGS)}",
                  said(f"unknown {unknown}"), TypeError)
-        config = {**self.SETTINGS, **settings}
+        config = {k: _plain_value(v, k) for k, v in {**self.SETTINGS, **settings}.items()}
         for name in ("proj_dim", "proj_hidden", "pred_hidden"):
             if name in config:
                 check_int(config[name], name, minimum=1)
@@ -122,8 +144,9 @@ class Method(nn.Module):
             views = image_default() if self.input_modality == "images" else SeriesViews()
         elif isinstance(views, dict):
             views = views_from_config(views)
-        elif not callable(views):
-            fail("views", "a views object (e.g. ImageViews) or its dict", views, TypeError)
+        elif not dataclasses.is_dataclass(views) or not callable(views):
+            fail("views", "an ImageViews, MultiCropViews or SeriesViews (or its dict)", views,
+                 TypeError)
         self.config["views"] = plain(views)
         return views
 

@@ -19,7 +19,6 @@ from ..files import write_atomically
 from .history import History
 
 FORMAT = "mmcl-lite checkpoint"
-KEYS = ("format", "class", "config", "state_dict", "history", "run")
 
 
 def save_checkpoint(method, path, history: History | None = None, *, run: dict | None = None,
@@ -49,22 +48,23 @@ def _plain_history(history: History) -> dict:
     return data
 
 
-def read_checkpoint(path) -> dict:
+def read_checkpoint(path, name: str = "path") -> dict:
     """The checkpoint's data, checked; a clear error for a missing, truncated, foreign or
-    pickled file (``weights_only=True``: nothing in the file is executed)."""
+    pickled file (``weights_only=True``: nothing in the file is executed). ``name`` is the
+    argument the error names."""
     path = Path(path)
     if not path.is_file():
-        fail("path", "an existing checkpoint file", said(f"{str(path)!r}, which does not exist"))
+        fail(name, "an existing checkpoint file", said(f"{str(path)!r}, which does not exist"))
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError,
             AttributeError, ImportError, IndexError, KeyError) as err:
         reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
-        fail("path", "an mmcl-lite checkpoint (plain tensors and numbers, loaded weights-only)",
+        fail(name, "an mmcl-lite checkpoint (plain tensors and numbers, loaded weights-only)",
              said(f"{str(path)!r}, which cannot be read that way ({reason})"))
     if not isinstance(blob, dict) or blob.get("format", FORMAT) != FORMAT \
             or not {"class", "config", "state_dict"} <= set(blob):
-        fail("path", "an mmcl-lite checkpoint", said(f"{str(path)!r}, a file of another kind"))
+        fail(name, "an mmcl-lite checkpoint", said(f"{str(path)!r}, a file of another kind"))
     return blob
 
 

@@ -15,7 +15,8 @@ class History:
     """Per-step records (``steps``: dicts with step, epoch, loss, lr, ...), per-epoch records
     (``epochs``: dicts with epoch, loss, seconds and monitor metrics such as knn, emb_std,
     eff_rank), optional embedding ``snapshots`` [(epoch, tensor (M, D))], and how it ended:
-    ``status`` is "completed", "interrupted" (Ctrl-C) or "nan" (non-finite loss)."""
+    ``status`` is "completed", "interrupted" (Ctrl-C) or "nan" (a non-finite value stopped
+    training)."""
 
     method: str = ""
     steps: list = field(default_factory=list)

@@ -26,11 +26,11 @@ import torch
 
 from .. import evaluation as evaluate
 from ..checks import NonFinite, check_int, check_number, fail, said
-from ..runtime import as_device, autocast
+from ..runtime import as_device, autocast, fast_mode
 from .checkpoint import read_checkpoint, save_checkpoint
 from .defaults import DEFAULTS
 from .history import History
-from .state import RunState
+from .state import RunState, all_finite
 
 
 def _cosine_lr(step: int, total: int, warmup: int) -> float:
@@ -42,10 +42,15 @@ def _cosine_lr(step: int, total: int, warmup: int) -> float:
 
 
 def _progress(total: int, initial: int, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
+    """A notebook progress widget (tqdm.auto), or a text bar in FAST mode: the test runs of the
+    notebooks then open no widget per training run (nbclient can stall on widget traffic)."""
+    if fast_mode():
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, leave=True,
-                dynamic_ncols=True)
+                dynamic_ncols=True, mininterval=0.5)
 
 
 def _monitor(method, knn_monitor, snapshot_data, dev) -> tuple[dict, object]:
@@ -89,6 +94,11 @@ def fit(method, data, *, epochs: int = DEFAULTS["epochs"],
     """
     settings = _check_arguments(method, data, epochs, batch_size, lr, weight_decay,
                                 warmup_epochs, seed, max_steps)
+    if history is not None and not isinstance(history, History):
+        fail("history", "a History to record into", history, TypeError)
+    if history is not None and (history.steps or history.epochs):
+        fail("history", "an empty History (to continue a run, use resume=)",
+             said("one with records"))
     blob = _resume_blob(resume, method, settings, len(data)) if resume is not None else None
     dev = as_device(device)
     method.to(dev)
@@ -136,14 +146,15 @@ def _check_arguments(method, data, epochs, batch_size, lr, weight_decay, warmup_
         fail("data", "a dataset (ImageSet, SeriesSet, ...)", data, TypeError)
     if batch_size > len(data):
         fail("batch_size", f"at most the {len(data)} items of data", batch_size)
-    return dict(epochs=epochs, batch_size=batch_size, lr=float(lr),
+    return dict(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
                 weight_decay=float(weight_decay), warmup_epochs=float(warmup_epochs),
-                seed=seed, max_steps=max_steps, items=len(data))
+                seed=int(seed), max_steps=None if max_steps is None else int(max_steps),
+                items=len(data))
 
 
 def _resume_blob(path, method, settings: dict, n_items: int) -> dict:
     """The checkpoint to resume, refused unless it is of this method, config and run."""
-    blob = read_checkpoint(path)
+    blob = read_checkpoint(path, name="resume")
     if blob["class"] != type(method).__name__ or blob["config"] != method.config:
         fail("resume", f"a checkpoint of this {type(method).__name__} and its config",
              said(f"one of a {blob['class']}" + ("" if blob["class"] != type(method).__name__
@@ -235,8 +246,7 @@ def train_step(method, optimizer, batch: dict, dev, where: str = "") -> dict:
                            "temperature.")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    grads = [p.grad for p in method.parameters() if p.grad is not None]
-    if not all(bool(torch.isfinite(g).all()) for g in grads):
+    if not all_finite(p.grad for p in method.parameters() if p.grad is not None):
         raise StopTraining(f"non-finite gradients {where}; stopped with the weights and "
                            "buffers of the last good step. Try a lower lr.")
     lr = optimizer.param_groups[0]["lr"]  # the lr this step used
@@ -253,6 +263,7 @@ def _step(method, run, batch: dict, dev, total: int) -> dict:
         out = train_step(method, run.optimizer, batch, dev, where)
     except NonFinite as err:
         if run.step == 0:
+            run.restore()  # BatchNorm statistics may have moved in the failed forward pass
             raise  # before any update: the input itself is bad
         raise StopTraining(f"a non-finite value in the forward pass {where} ({err}); stopped "
                            "with the weights and buffers of the last good step. Try a lower "
@@ -267,7 +278,11 @@ def _step(method, run, batch: dict, dev, total: int) -> dict:
 
 def _end_of_epoch(method, run, history, epoch, knn_monitor, snapshot_data, dev, bar,
                   seconds) -> None:
-    record, snapshot = _monitor(method, knn_monitor, snapshot_data, dev)
+    try:
+        record, snapshot = _monitor(method, knn_monitor, snapshot_data, dev)
+    except NonFinite as err:  # finite weights can still give inf embeddings when they are huge
+        raise StopTraining(f"non-finite embeddings after epoch {epoch} ({err}); stopped with "
+                           "the weights of the last good step. Try a lower lr.") from None
     if epoch > 0:
         losses = [s["loss"] for s in history.steps if s["epoch"] == epoch]
         record = {"epoch": epoch, "loss": sum(losses) / max(1, len(losses)),

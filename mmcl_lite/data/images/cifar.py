@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...checks import fail, said
 from ...files import write_atomically
 from ...runtime import OfflineError
 from ..imageset import ImageSet
@@ -54,7 +55,11 @@ def load_cifar10(root=None, train: bool = True, download: bool = False) -> Image
     split = "train" if train else "test"
     cache = root / f"cifar10_{split}.pt"
     if cache.exists():
-        blob = torch.load(cache, weights_only=True)
+        try:
+            blob = torch.load(cache, weights_only=True)
+        except Exception as err:  # truncated or foreign: say so, never run what is in it
+            fail("root", f"a readable CIFAR-10 cache at {str(cache)!r}",
+                 said(f"a damaged file ({type(err).__name__}); delete it and it is rebuilt"))
         return ImageSet(images=blob["images"], labels=blob["labels"],
                         class_names=list(blob["class_names"]), name=f"cifar10-{split}")
     folder = root / FOLDER

@@ -28,13 +28,15 @@ class Prompts:
     synonyms:  {attribute: {class name: [words the captions never use]}};
     held_out:  [(value, value), ...] combinations of ``held_out_attributes`` kept out of
                training in compositional tests;
+    default_attribute: the attribute zero-shot evaluation classifies when not told;
     corpus:    captions that use every word the dataset can write (a tokenizer's vocabulary)."""
 
     templates: dict = field(default_factory=dict)
     synonyms: dict = field(default_factory=dict)
     held_out: list = field(default_factory=list)
-    held_out_attributes: tuple = ("shape", "colour")
+    held_out_attributes: tuple = ()
     corpus: list = field(default_factory=list)
+    default_attribute: str = "label"   # what zero-shot classifies when not told
 
     def templates_for(self, attribute) -> list:
         """The templates for ``attribute`` ("shape", ("colour", "shape"), ...), or ["a {}"]."""

@@ -65,7 +65,8 @@ def caption_corpus() -> list[str]:
 
 
 PROMPTS = Prompts(templates=TEMPLATES, synonyms=SYNONYMS, held_out=HELD_OUT,
-                  held_out_attributes=("shape", "colour"), corpus=caption_corpus())
+                  held_out_attributes=("shape", "colour"), corpus=caption_corpus(),
+                  default_attribute="shape")
 
 PARAPHRASES = {a: PROMPTS.paraphrases(a) for a in SYNONYMS}
 """Ready-made ``templates=`` dicts: ``zero_shot_accuracy(m, data, "shape",

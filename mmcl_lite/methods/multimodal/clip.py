@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from ...augment import ImageViews
 from ...losses import clip_loss
-from ...checks import check_bool, check_choice, check_int, fail, said
+from ...checks import check_bool, check_choice, check_int, check_number, fail, said
 from ...models import MLPHead
 from ...models import text as text_models
 from ..base import COMMON, Method
@@ -77,8 +77,10 @@ class CLIP(Method):
         check_int(c["max_length"], "max_length", minimum=3)
         check_int(c["proj_layers"], "proj_layers", minimum=1)
         check_bool(c["learn_temperature"], "learn_temperature")
-        if not (c["max_logit_scale"] > 1 and c["init_temperature"] > 0
-                and 1 / c["init_temperature"] <= c["max_logit_scale"]):
+        check_number(c["max_logit_scale"], "max_logit_scale", low=1.0, low_open=True)
+        check_number(c["init_temperature"], "init_temperature", low=0.0, low_open=True)
+        check_bool(c["cache_text"], "cache_text")
+        if 1 / c["init_temperature"] > c["max_logit_scale"]:
             fail("init_temperature", f"a number T with 1/T <= max_logit_scale="
                  f"{c['max_logit_scale']!r} (> 1)", c["init_temperature"])
         views = self.set_views(c["views"], lambda: ImageViews.weak(size=c["image_size"]).replace(
