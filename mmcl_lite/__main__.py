@@ -20,6 +20,9 @@ def _run(args) -> None:
         from . import zoo
         zoo.make(args.names.split(",") if args.names else None, root=args.out,
                  overwrite=args.overwrite)
+    elif args.what == "step":
+        from .apps.bench_step import step_levers
+        step_levers(batch_size=args.batch_size or 128, steps=args.steps)
     elif args.what == "throughput":
         from .apps.bench_throughput import throughput
         throughput(encoder=args.encoder or "resnet18", batch_size=args.batch_size,

@@ -39,6 +39,8 @@ def test_every_method_trains_from_the_cli(name, tmp_path, monkeypatch, capsys):
     (["bench", "methods", "--methods", "SimCLR,Nope"], "methods"),
     (["bench", "methods", "--steps", "-3"], "--steps"),
     (["frobnicate"], "command"),
+    (["zoo", "--names", "nope"], "name"),
+    (["zoo", "--names", "simclr-shapes"], "overwrite"),   # a shipped run is never replaced silently
 ])
 def test_bad_arguments_are_one_line_and_exit_2(argv, names, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("MMCL_FAST", "1")

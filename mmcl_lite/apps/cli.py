@@ -11,6 +11,7 @@ from ..models import ENCODERS
 from ..training.defaults import DEFAULTS
 
 BENCHES = {"throughput": "training pairs/s of three data pipelines on this device",
+           "step": "one SimCLR step: NCHW, channels_last, torch.compile, the views alone",
            "methods": "SimCLR, MoCo, SimSiam, BYOL, SwAV on one budget, against baselines"}
 
 

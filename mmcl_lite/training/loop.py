@@ -1,7 +1,8 @@
 """fit(): the one training loop every method and notebook uses.
 
 What it takes care of so that methods stay short: moving data to the device once, index
-batches, bf16 autocast and channels_last on CUDA, a cosine learning-rate schedule with warmup,
+batches, bf16 autocast on CUDA, channels_last weights (faster convolutions on CPUs and GPUs;
+``python -m mmcl_lite bench step`` measures it), a cosine learning-rate schedule with warmup,
 a tqdm progress bar with the live loss, per-epoch monitors (kNN accuracy, collapse statistics),
 embedding snapshots for the explorer, and checkpoints.
 
@@ -102,7 +103,7 @@ def fit(method, data, *, epochs: int = DEFAULTS["epochs"],
     blob = _resume_blob(resume, method, settings, len(data)) if resume is not None else None
     dev = as_device(device)
     method.to(dev)
-    if dev.type == "cuda":
+    if dev.type in ("cuda", "cpu"):  # only 4-D (convolution) weights change layout
         method.to(memory_format=torch.channels_last)
     fields = {k: v.to(dev) for k, v in method.batch_fields(data).items()}
     per_epoch = len(data) // batch_size
@@ -228,6 +229,9 @@ def _train(method, data, fields, run, history, dev, settings, total, per_epoch,
         _trim(history, run)
         history.seconds += time.perf_counter() - started
         method.eval()
+        # back to the default layout: the trained model then computes exactly like one
+        # rebuilt from its checkpoint (channels_last convolutions round differently)
+        method.to(memory_format=torch.contiguous_format)
         if history.status != "running":
             with _no_interrupt_loss():
                 _save(method, checkpoint, history, run, settings)
