@@ -11,8 +11,8 @@ and the EMA schedules count. The budgets live in ``training.defaults.BENCH_METHO
 prints an estimate before it starts.
 
 At such budgets the ranking is itself a finding; the printed table (notebook 07's, at the full
-budgets) is where it is measured. SimSiam and BYOL (bootstrapping from their own targets) are
-known to need longer schedules and bigger batches than these.
+budgets) is where it is measured. SimSiam and BYOL (bootstrapping from their own targets) were
+trained for hundreds of epochs in their papers, far longer than these budgets.
 """
 from __future__ import annotations
 
