@@ -104,6 +104,7 @@ def jupyterlab(sync_api, tmp_path_factory):
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     env.pop("MPLBACKEND", None)
+    env.pop("MMCL_FAST", None)  # a learner's kernel: in FAST mode the explorer shows a PNG only
     log = open(ARTIFACTS / "jupyterlab.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
