@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 from ..augment import SeriesViews, views_from_config
-from ..checks import check_choice, check_int, check_positive, fail, said
+from ..checks import check_choice, check_int, check_number, check_positive, fail, said
 from ..models import ENCODERS, build_encoder
 
 METHODS: dict[str, type] = {}
@@ -121,6 +121,8 @@ class Method(nn.Module):
                 check_int(config[name], name, minimum=1)
         if "temperature" in config:
             check_positive(config["temperature"], "temperature")
+        if "ema" in config:  # an EMA coefficient means the same in every method
+            check_number(config["ema"], "ema", 0.0, 1.0)
         if config.get("image_size") is not None:
             check_int(config["image_size"], "image_size", minimum=1)
         self.config = config

@@ -51,7 +51,6 @@ class BYOL(Method):
     def __init__(self, **settings):
         super().__init__(**settings)
         c = self.config
-        check_number(c["ema"], "ema", 0.0, 1.0)
         check_choice(c["ema_schedule"], "ema_schedule", EMA_SCHEDULES)
         check_number(c["predictor_lr_scale"], "predictor_lr_scale", low=0.0, low_open=True)
         self.views = self.set_views(

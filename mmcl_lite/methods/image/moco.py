@@ -63,7 +63,6 @@ class MoCo(Method):
     def __init__(self, **settings):
         super().__init__(**settings)
         c = self.config
-        check_number(c["ema"], "ema", 0.0, 1.0)
         check_choice(c["ema_schedule"], "ema_schedule", ("constant",))
         check_int(c["queue_size"], "queue_size", minimum=1)
         check_bool(c["shuffle_bn"], "shuffle_bn")
