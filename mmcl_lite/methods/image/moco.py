@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from ...augment import ImageViews
-from ...checks import check_bool, check_choice, check_int, check_number, fail, said
+from ...checks import check_bool, check_choice, check_int, fail, said
 from ...losses import info_nce
 from ...models import KeyQueue, MLPHead, copy_frozen, ema_update
 from ..base import COMMON, Method
