@@ -8,16 +8,6 @@ from ..runtime import fast_mode, seed_everything
 from ..training import fit
 
 
-def build_for(name: str, train, encoder: str):
-    """The method ``name`` (case-insensitive) sized for ``train``: its channels, and the
-    training captions for a method that learns a vocabulary from them (CLIP)."""
-    cls = method_by_name(name)
-    settings = {"encoder": encoder, "in_channels": train.channels}
-    if "captions" in cls.SETTINGS:
-        settings["captions"] = train.captions
-    return cls(**settings)
-
-
 def run_train(method: str, data: str, encoder: str, epochs: int, batch_size: int, lr: float,
               out: str, download: bool = False, seed: int = 0,
               max_steps: int | None = None) -> dict:
@@ -25,7 +15,7 @@ def run_train(method: str, data: str, encoder: str, epochs: int, batch_size: int
     FAST mode renders 600 shapes instead of 6,000."""
     train, test = load_dataset(data, download=download, n=600 if fast_mode() else 6000)
     seed_everything(seed)
-    model = build_for(method, train, encoder)
+    model = method_by_name(method).for_data(train, encoder=encoder)
     name = type(model).__name__
     history = fit(model, train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                   max_steps=max_steps,

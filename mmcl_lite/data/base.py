@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import torch
 
-from ..checks import check_number, check_same_length, fail, said
+from ..checks import check_int, check_number, check_same_length, fail, said
 
 
 class Dataset:
@@ -101,6 +101,11 @@ class Dataset:
         n_test = max(1, int(round(test_fraction * len(self))))
         return self.subset(perm[n_test:]), self.subset(perm[:n_test])
 
+    def per_class(self, k: int | None, seed: int = 0):
+        """A set of ``k`` random items of each class (all items when ``k`` is None), as a
+        learner with only a few labels would have: reproducible by ``seed``."""
+        return self.subset(per_class_index(self.labels, k, seed))
+
     def to(self, device):
         """The same set with every tensor on ``device``."""
         changes = {}
@@ -111,6 +116,24 @@ class Dataset:
             elif isinstance(value, dict):
                 changes[name] = {k: v.to(device) for k, v in value.items()}
         return dataclasses.replace(self, **changes)
+
+
+def per_class_index(labels: torch.Tensor, k: int | None, seed: int = 0) -> torch.Tensor:
+    """Sorted positions of ``k`` random items of each class present in ``labels`` (N,), or
+    all N when ``k`` is None. A class with fewer than ``k`` items is an error."""
+    check_int(seed, "seed", minimum=0)
+    labels = torch.as_tensor(labels).cpu()
+    if k is None:
+        return torch.arange(len(labels))
+    check_int(k, "k", minimum=1)
+    g = torch.Generator().manual_seed(seed)
+    picked = []
+    for c in labels.unique().tolist():
+        members = (labels == c).nonzero().squeeze(1)
+        if len(members) < k:
+            fail("k", f"at most {len(members)} (the items of class {c})", k)
+        picked.append(members[torch.randperm(len(members), generator=g)[:k]])
+    return torch.cat(picked).sort().values
 
 
 def _as_index(index, n: int) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Self-supervised methods: each wires models, views and a loss behind one protocol.
+"""Self-supervised methods, and the supervised baseline they are measured against: each
+wires models, views and a loss behind one protocol.
 
 ``METHODS`` maps each class name to its class; ``method_by_name`` looks one up
 case-insensitively.
@@ -6,6 +7,7 @@ case-insensitively.
 from .base import METHODS, Method, method_by_name
 from .image import BYOL, MoCo, SimCLR, SimSiam, SwAV
 from .multimodal import CLIP
+from .supervised import Supervised
 
 __all__ = ["METHODS", "Method", "method_by_name", "SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV",
-           "CLIP"]
+           "CLIP", "Supervised"]

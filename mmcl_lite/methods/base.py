@@ -229,7 +229,19 @@ class Method(nn.Module):
             [{"params": ps, "weight_decay": weight_decay if decay else 0.0, "lr": lr * scale}
              for (decay, scale), ps in groups.items()], lr=lr)
 
-    # --- rebuilding -----------------------------------------------------------------------
+    # --- building and rebuilding ----------------------------------------------------------
+    @classmethod
+    def for_data(cls, data, **settings) -> "Method":
+        """The method sized for ``data``: its channel count, and whatever else a setting takes
+        from the data (a vocabulary's training ``captions``, a classifier's ``n_classes``),
+        unless given in ``settings``."""
+        known = {"in_channels": data.channels}
+        if "captions" in cls.SETTINGS:
+            known["captions"] = data.captions
+        if "n_classes" in cls.SETTINGS:
+            known["n_classes"] = len(data.class_names)
+        return cls(**{**known, **settings})
+
     @classmethod
     def from_config(cls, config: dict) -> "Method":
         """A freshly initialised method of the same class and settings."""

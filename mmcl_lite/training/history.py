@@ -31,6 +31,13 @@ class History:
     def loss(self) -> np.ndarray:
         return np.array([s["loss"] for s in self.steps], dtype=float)
 
+    @property
+    def step_seconds(self) -> float:
+        """Seconds spent in optimiser steps (views, forward, backward, update): ``seconds``
+        without the per-epoch monitors, snapshots and checkpoints."""
+        return float(sum(e.get("seconds", 0.0) for e in self.epochs
+                         if np.isfinite(e.get("seconds", 0.0))))
+
     def metric(self, name: str) -> np.ndarray:
         """A per-epoch metric as an array (NaN where an epoch did not record it)."""
         return np.array([e.get(name, np.nan) for e in self.epochs], dtype=float)

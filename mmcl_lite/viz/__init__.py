@@ -1,10 +1,10 @@
 """Plots (matplotlib) and, imported lazily, interactive explorers (ipywidgets)."""
 from .images import show_images, show_views
-from .plots import (embedding_panel, embedding_scatter, plot_history, project_2d, results_bar,
-                    similarity_matrix)
+from .plots import (embedding_panel, embedding_scatter, plot_history, plot_label_efficiency,
+                    project_2d, results_bar, similarity_matrix)
 
 __all__ = ["show_images", "show_views", "plot_history", "similarity_matrix", "project_2d",
-           "embedding_scatter", "embedding_panel", "results_bar"]
+           "embedding_scatter", "embedding_panel", "results_bar", "plot_label_efficiency"]
 
 
 def __getattr__(name):

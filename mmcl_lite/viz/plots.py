@@ -106,3 +106,27 @@ def results_bar(rows: dict, columns=("linear", "knn"), title: str = "accuracy"):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_label_efficiency(curves: dict, title: str = "", ax=None):
+    """Test accuracy against labels per class, one line per learner: the mean over seeds with
+    a band from the lowest to the highest seed. ``curves``: {learner: {k: [acc per seed]}}
+    as ``training.label_efficiency`` returns. The values of k sit at evenly spaced ticks, "all"
+last."""
+    if not curves:
+        fail("curves", "at least one learner's {k: [accuracies]}", curves)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    keys = list(next(iter(curves.values())))
+    ticks = list(range(len(keys)))  # evenly spaced: 1, 5, 10, 50, all
+    for name, curve in curves.items():
+        accs = [100 * np.asarray(curve[k], dtype=float) for k in keys]
+        mean = np.array([a.mean() for a in accs])
+        ax.plot(ticks, mean, marker="o", label=name)
+        ax.fill_between(ticks, [a.min() for a in accs], [a.max() for a in accs], alpha=0.2)
+    ax.set_xticks(ticks, keys)
+    ax.set(xlabel="labels per class", ylabel="test accuracy (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
