@@ -1,4 +1,4 @@
-"""Command line: python -m mmcl_lite demo | train | bench {throughput,methods} | zoo.
+"""Command line: python -m mmcl_lite demo | train | bench {throughput,step,methods,recipe} | zoo.
 
 This module only dispatches: the parser is ``apps.cli``, each command an app. A bad argument
 or bad input ends in one line on stderr and exit status 2, never a traceback.
@@ -27,6 +27,9 @@ def _run(args) -> None:
         from .apps.bench_throughput import throughput
         throughput(encoder=args.encoder or "resnet18", batch_size=args.batch_size,
                    steps=args.steps, workers=args.workers)
+    elif args.what == "recipe":
+        from .apps.bench_recipe import bench_recipe
+        bench_recipe(args.recipe, seeds=args.seeds)
     else:
         from .apps.bench_methods import compare_methods
         options = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,

@@ -38,6 +38,9 @@ def test_every_method_trains_from_the_cli(name, tmp_path, monkeypatch, capsys):
     (["bench", "nothing"], "what"),
     (["bench", "methods", "--methods", "SimCLR,Nope"], "methods"),
     (["bench", "methods", "--steps", "-3"], "--steps"),
+    (["bench", "recipe", "--seeds", "1,x"], "--seeds"),
+    (["bench", "recipe", "--seeds", "1,1"], "--seeds"),
+    (["bench", "recipe", "--recipe", "simclr"], "--recipe"),
     (["frobnicate"], "command"),
     (["zoo", "--names", "nope"], "name"),
     (["zoo", "--names", "simclr-shapes"], "overwrite"),   # a shipped run is never replaced silently
@@ -71,3 +74,12 @@ def test_a_real_process_prints_no_traceback(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "batch_size" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_bench_recipe_prints_every_seed_and_the_spread(monkeypatch, capsys):
+    monkeypatch.setenv("MMCL_FAST", "1")
+    main(["bench", "recipe", "--seeds", "0,3"])
+    printed = capsys.readouterr().out
+    assert "simclr-shapes over 2 seeds" in printed
+    for label in ("seed 0:", "seed 3:", "mean", "spread"):
+        assert label in printed, label

@@ -109,3 +109,64 @@ def test_shipped_runs_match_their_recipe_and_their_numbers(name):
 
 def test_every_recipe_ships():
     assert set(zoo.names()) == set(zoo.RECIPES)
+
+
+def test_a_saved_table_reads_back_and_damage_is_refused(tmp_path):
+    from mmcl_lite.zoo.experiments import read_table, save_table
+
+    name = "label-efficiency-shapes"
+    result = {"curves": {"supervised": {"1": [0.5]}}, "seconds": 1.0}
+    save_table(tmp_path / name, name, result)
+    record = zoo.table(name, root=tmp_path)
+    assert record["curves"] == result["curves"] and record["recipe"] == zoo.TABLES[name]
+    with pytest.raises(ValueError, match="^folder"):
+        save_table(tmp_path / name, name, result)
+    with pytest.raises(ValueError, match=r"^name: expected one of the zoo's tables"):
+        zoo.table("label-efficiency", root=tmp_path)
+    (tmp_path / name / "table.json").write_text("{not json")
+    with pytest.raises(ValueError, match="^artifact: expected a zoo table with a readable"):
+        read_table(tmp_path / name)
+
+
+@pytest.mark.parametrize("name", zoo.tables())
+def test_shipped_tables_match_a_recomputation(name):
+    """The frozen-feature and raw-input curves recomputed from the shipped run and regenerated
+    data, and the cheapest supervised point retrained, within 0.5 points of the table."""
+    from mmcl_lite.training.label_efficiency import probe_curve, supervised_accuracy
+
+    record = zoo.table(name)
+    spec = record["recipe"]
+    assert spec == json.loads(json.dumps(zoo.TABLES[name]))
+    method, _ = zoo.load(spec["run"])
+    train, test = zoo.recipe_data(spec["run"])
+    ytr, yte = train.labels, test.labels
+    for learner, (xtr, xte) in {
+            "self-supervised": (evaluate.embed(method, train), evaluate.embed(method, test)),
+            "raw inputs": (evaluate.raw_features(train), evaluate.raw_features(test))}.items():
+        got = probe_curve(xtr, ytr, xte, yte, spec["per_class"], spec["seeds"])
+        for k, accs in record["curves"][learner].items():
+            assert got[k] == pytest.approx(accs, abs=0.005), (learner, k)
+    k, seed = spec["per_class"][0], spec["seeds"][0]
+    acc = supervised_accuracy(train.per_class(k, seed), test, steps=spec["steps"], seed=seed,
+                              views=method.config["views"])   # as label_efficiency trains it
+    assert acc == pytest.approx(record["curves"]["supervised"][str(k)][0], abs=0.005)
+
+
+def test_every_table_ships():
+    assert set(zoo.tables()) == set(zoo.TABLES)
+
+
+def test_the_zoo_fits_its_size_budget_and_keeps_few_snapshots():
+    """30 MB at most in all (it installs with the kit); each run keeps at most its recipe's
+    number of snapshots, the last epoch's among them."""
+    total = sum(f.stat().st_size for f in zoo.ARTIFACTS.rglob("*") if f.is_file())
+    assert total <= 30e6, total
+    for name in zoo.names():
+        r = zoo.recipe(name)
+        _, history = zoo.load(name)
+        if r.snapshot_items == 0:
+            assert not history.snapshots and not (zoo.ARTIFACTS / name / "snapshots.safetensors").exists()
+            continue
+        assert history.snapshots[-1][0] == history.epochs[-1]["epoch"], name
+        if r.max_snapshots:
+            assert len(history.snapshots) <= r.max_snapshots, name

@@ -9,10 +9,12 @@ from ..data import DATASETS
 from ..methods import METHODS
 from ..models import ENCODERS
 from ..training.defaults import DEFAULTS
+from ..zoo.recipes import RECIPES
 
 BENCHES = {"throughput": "training pairs/s of three data pipelines on this device",
            "step": "one SimCLR step: NCHW, channels_last, torch.compile, the views alone",
-           "methods": "SimCLR, MoCo, SimSiam, BYOL, SwAV on one budget, against baselines"}
+           "methods": "SimCLR, MoCo, SimSiam, BYOL, SwAV on one budget, against baselines",
+           "recipe": "one zoo recipe (default the demo's) over seeds: accuracy, mean and spread"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,6 +34,18 @@ def _int_at_least(low: int):
             raise argparse.ArgumentTypeError(f"expected an int >= {low}, got {value}")
         return value
     return parse
+
+
+def _seed_list(text: str) -> list[int]:
+    """"0,1,2" -> [0, 1, 2]: distinct ints >= 0."""
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated ints >= 0, got {text!r}") from None
+    if min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"expected distinct ints >= 0, got {text!r}")
+    return seeds
 
 
 def _positive_float(text: str) -> float:
@@ -109,8 +123,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="methods: seed of the data, its split and the training (default 0); "
                         "methods without negatives move by several points between seeds")
+    b.add_argument("--recipe", default="simclr-shapes", type=_choice(list(RECIPES)),
+                   help=f"recipe: one of {', '.join(RECIPES)}")
+    b.add_argument("--seeds", default="0,1,2", type=_seed_list,
+                   help="recipe: comma-separated training seeds (default 0,1,2)")
     z = sub.add_parser("zoo", help="remake the model zoo's runs (make zoo) and print their times")
-    z.add_argument("--names", default=None, help="comma-separated runs (default: all recipes)")
+    z.add_argument("--names", default=None,
+                   help="comma-separated runs and tables (default: all of them)")
     z.add_argument("--out", default=None, help="folder for the runs (default: the kit's own)")
     z.add_argument("--overwrite", action="store_true", help="replace runs that exist")
     return p

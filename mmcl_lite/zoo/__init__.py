@@ -4,6 +4,7 @@
     zoo.names()                       # what ships
     method, history = zoo.load("simclr-shapes")
     zoo.info("simclr-shapes")         # its data, recipe, results, time, kit version
+    zoo.table("label-efficiency-shapes")  # a shipped result table (JSON), e.g. label efficiency
 
 Weights are safetensors and everything else JSON (``zoo.store``): nothing in an artifact can
 run code, and a file that differs from its recorded SHA-256 is refused. ``zoo.train(name)``
@@ -20,11 +21,12 @@ from ..methods import method_by_name
 from .recipes import RECIPES, Recipe, build, recipe, recipe_data
 from .recipes import train as _train
 from .store import history_of, read_run, save_run
+from .experiments import TABLES, compute, read_table, save_table
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 __all__ = ["names", "load", "info", "train", "make", "recipe", "recipe_data", "build",
-           "RECIPES", "Recipe", "ARTIFACTS"]
+           "tables", "table", "compute", "RECIPES", "Recipe", "TABLES", "ARTIFACTS"]
 
 
 def names() -> list[str]:
@@ -33,12 +35,25 @@ def names() -> list[str]:
                   if p.parent.name in RECIPES)
 
 
-def _folder(name: str, root=None) -> Path:
-    available = names() if root is None else sorted(
-        p.parent.name for p in Path(root).glob("*/run.json"))
+def tables() -> list[str]:
+    """The result tables that ship with the kit (each has a recipe in ``TABLES``)."""
+    return sorted(p.parent.name for p in ARTIFACTS.glob("*/table.json")
+                  if p.parent.name in TABLES)
+
+
+def _folder(name: str, root=None, kind: str = "run") -> Path:
+    shipped = names() if kind == "run" else tables()
+    file = "run.json" if kind == "run" else "table.json"
+    available = shipped if root is None else sorted(
+        p.parent.name for p in Path(root).glob(f"*/{file}"))
     if name not in available:
-        fail("name", f"one of the zoo's runs {available}", name)
+        fail("name", f"one of the zoo's {kind}s {available}", name)
     return (ARTIFACTS if root is None else Path(root)) / name
+
+
+def table(name: str, root=None) -> dict:
+    """A shipped result table: its recipe, ``curves``, ``seconds`` and kit ``version``."""
+    return read_table(_folder(name, root, kind="table"))
 
 
 def info(name: str, root=None) -> dict:
@@ -69,15 +84,19 @@ def train(name: str, progress: bool = True, device=None):
 
 
 def make(selected=None, root=None, overwrite: bool = False, progress: bool = True) -> dict:
-    """Train the recipes (all by default) and write their artifacts; prints and returns the
-    seconds each took. Existing runs are replaced only with ``overwrite``."""
+    """Train the recipes and compute the tables (all by default; tables after the runs they
+    use) and write their artifacts; prints and returns the seconds each took. Existing
+    artifacts are replaced only with ``overwrite``."""
     root = ARTIFACTS if root is None else Path(root)
-    selected = list(RECIPES) if selected is None else [check_choice(n, "name", RECIPES)
-                                                       for n in selected]
-    times = {}
+    everything = {**RECIPES, **TABLES}
+    selected = list(everything) if selected is None else [
+        check_choice(n, "name", everything) for n in selected]
     for name in selected:
-        if (root / name / "run.json").exists() and not overwrite:
-            fail("overwrite", f"True to replace the shipped run {name!r}", False)
+        file = "run.json" if name in RECIPES else "table.json"
+        if (root / name / file).exists() and not overwrite:
+            fail("overwrite", f"True to replace the shipped {name!r}", False)
+    times = {}
+    for name in [n for n in selected if n in RECIPES]:
         started = time.perf_counter()
         method, history, meta = _train(name, progress=progress)
         meta["version"] = __version__
@@ -85,4 +104,11 @@ def make(selected=None, root=None, overwrite: bool = False, progress: bool = Tru
         times[name] = time.perf_counter() - started
         print(f"{name}: {times[name]:.0f} s ({meta['seconds_training']:.0f} s training) -> "
               f"{root / name}")
+    for name in [n for n in selected if n in TABLES]:
+        run = TABLES[name]["run"]
+        method = load(run, root=root if (root / run / "run.json").exists() else None)[0]
+        result = compute(name, method=method, progress=progress)
+        save_table(root / name, name, result, overwrite=overwrite)
+        times[name] = result["seconds"]
+        print(f"{name}: {times[name]:.0f} s -> {root / name}")
     return times

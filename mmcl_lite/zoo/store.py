@@ -64,6 +64,8 @@ def save_run(folder, method, history: History, meta: dict, overwrite: bool = Fal
     }
     for name, data in files.items():
         write_atomically(folder / name, lambda f, data=data: f.write(data))
+    if SNAPSHOTS not in files:
+        (folder / SNAPSHOTS).unlink(missing_ok=True)  # a replaced run's, which this one lacks
     text = json.dumps(record, indent=1, default=_plain)
     write_atomically(folder / RUN, lambda f: f.write(text.encode()))
     return folder
