@@ -30,11 +30,12 @@ else
 $(error TORCH=$(TORCH) is not an option: use TORCH=cpu, or leave TORCH unset for PyPI's torch)
 endif
 
-.PHONY: help lab test test-unit test-notebooks test-ui demo bench zoo clean setup
+.PHONY: help lab test test-unit test-notebooks test-ui test-learning demo bench zoo clean setup
 
 help:
 	@echo "make lab     - set up .venv and open JupyterLab on notebooks/"
 	@echo "make test    - set up .venv and run unit tests, notebooks (FAST mode) and the UI test"
+	@echo "make test-learning - train every method for minutes: each must beat its random encoder"
 	@echo "make demo    - train SimCLR on shapes headless and print the result table"
 	@echo "make bench   - throughput benchmark on this machine's device"
 	@echo "make zoo     - retrain every shipped model-zoo run (slow; prints each one's time)"
@@ -82,7 +83,11 @@ lab: $(STAMP_NB)
 test: test-unit test-notebooks test-ui
 
 test-unit: $(STAMP_TEST)
-	MMCL_FAST=1 $(PY) -m pytest -m "not ui" tests
+	MMCL_FAST=1 $(PY) -m pytest -m "not ui and not learning" tests
+
+# Every method trained for minutes must beat its random encoder (about 10 minutes on 2 CPU cores).
+test-learning: $(STAMP_TEST)
+	$(PY) -m pytest -m learning tests
 
 # The notebooks run with the network unplugged (scripts/offline.sh): they must need none.
 test-notebooks: $(STAMP_TEST)
