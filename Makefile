@@ -38,7 +38,7 @@ help:
 	@echo "make test-learning - train every method for minutes: each must beat its random encoder"
 	@echo "make demo    - train SimCLR on shapes headless and print the result table"
 	@echo "make bench   - throughput benchmark on this machine's device"
-	@echo "make zoo     - retrain every shipped model-zoo run (slow; prints each one's time)"
+	@echo "make zoo     - remake every shipped model-zoo run and table (slow; prints each one's time)"
 	@echo "make lab TORCH=cpu, make test TORCH=cpu, ... - the same with CPU-only torch (smaller; README)"
 
 $(PY):

@@ -333,6 +333,9 @@ SIGINT_SCRIPT = textwrap.dedent("""
     from mmcl_lite.methods import SimCLR
     from mmcl_lite.train import fit
     from mmcl_lite.training import load_checkpoint
+    # what a terminal gives Python: Ctrl-C raises KeyboardInterrupt (a runner that started this
+    # process in the background may have set SIGINT to be ignored, which Python inherits)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     m = SimCLR(proj_dim=16, proj_hidden=32, image_size=16, seed=0)
     hook = m.on_step_end
     def on_step_end(step, total):          # a real SIGINT, as Ctrl-C sends, inside step 3
