@@ -74,16 +74,21 @@ def model_device(model) -> torch.device:
 def embed(model, data, *, batch_size: int = 512, device=None,
           normalize: bool = False) -> torch.Tensor:
     """Features of every item of ``data`` (a dataset or an (N, ...) tensor): float32 (N, D) on
-    the CPU. Restores the model's train/eval mode afterwards."""
+    the CPU. A series dataset with ``lengths`` passes each batch's lengths to ``encode``, so
+    padding stays out of the features. Restores the model's train/eval mode afterwards."""
     x = inputs_of(data)
     check_modality(model, x)
     check_int(batch_size, "batch_size", minimum=1)
+    # padded series carry their true lengths: the encoder pools over those steps only
+    lengths = None if torch.is_tensor(data) else getattr(data, "lengths", None)
     dev = as_device(device) if device is not None else model_device(model)
     encode, chunks = _encode_fn(model), []
     with eval_mode(model):
         for start in range(0, len(x), batch_size):
+            rows = slice(start, start + batch_size)
+            extra = {} if lengths is None else {"lengths": lengths[rows].to(dev)}
             with autocast(dev):
-                z = encode(x[start:start + batch_size].to(dev))
+                z = encode(x[rows].to(dev), **extra)
             chunks.append(z.float().cpu())
     z = torch.cat(chunks)
     return F.normalize(z, dim=1) if normalize else z

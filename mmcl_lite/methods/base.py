@@ -176,9 +176,10 @@ class Method(nn.Module):
                  f"(its encoder reads {self.modality})", said(f"keys {sorted(batch)}"))
         return batch[self.modality]
 
-    def encode(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Backbone features (B, feature_dim): the representation that evaluation probes."""
-        return self.encoder(inputs)
+    def encode(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Backbone features (B, feature_dim): the representation that evaluation probes.
+        ``lengths`` (B,), for padded series only: the encoder pools over each item's steps."""
+        return self.encoder(inputs) if lengths is None else self.encoder(inputs, lengths=lengths)
 
     @property
     def feature_dim(self) -> int:
