@@ -1,4 +1,5 @@
-"""Command line: python -m mmcl_lite demo | train | bench {throughput,step,methods,recipe} | zoo.
+"""Command line: python -m mmcl_lite demo | train | bench {throughput,step,methods,recipe,series}
+| zoo.
 
 This module only dispatches: the parser is ``apps.cli``, each command an app. A bad argument
 or bad input ends in one line on stderr and exit status 2, never a traceback.
@@ -27,6 +28,11 @@ def _run(args) -> None:
         from .apps.bench_throughput import throughput
         throughput(encoder=args.encoder or "resnet18", batch_size=args.batch_size,
                    steps=args.steps, workers=args.workers)
+    elif args.what == "series":
+        from .apps.bench_series import SERIES_METHODS, bench_series
+        bench_series(args.datasets.split(","),
+                     args.methods.split(",") if args.methods else SERIES_METHODS,
+                     args.seeds, baselines=args.baselines, steps=args.steps)
     elif args.what == "recipe":
         from .apps.bench_recipe import bench_recipe
         bench_recipe(args.recipe, seeds=args.seeds)

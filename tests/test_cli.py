@@ -15,8 +15,9 @@ def test_every_method_trains_from_the_cli(name, tmp_path, monkeypatch, capsys):
     """Case-insensitive names; a few steps in FAST mode; a table and a checkpoint that loads."""
     monkeypatch.setenv("MMCL_FAST", "1")
     out = tmp_path / "model.pt"
-    main(["train", "--method", name.lower(), "--epochs", "1", "--batch-size", "32",
-          "--max-steps", "2", "--out", str(out)])
+    series = METHODS[name].SETTINGS.get("encoder") == "dilated_conv"
+    main(["train", "--method", name.lower(), "--data", "activities" if series else "shapes",
+          "--epochs", "1", "--batch-size", "32", "--max-steps", "2", "--out", str(out)])
     printed = capsys.readouterr().out
     assert "random encoder" in printed and name in printed and f"checkpoint: {out}" in printed
     method, history = load_checkpoint(out, with_history=True)
@@ -41,6 +42,11 @@ def test_every_method_trains_from_the_cli(name, tmp_path, monkeypatch, capsys):
     (["bench", "recipe", "--seeds", "1,x"], "--seeds"),
     (["bench", "recipe", "--seeds", "1,1"], "--seeds"),
     (["bench", "recipe", "--recipe", "simclr"], "--recipe"),
+    (["bench", "series", "--datasets", "basicmotions,nope"], "datasets"),
+    (["bench", "series", "--methods", "TS2Vec,SimCLR"], "methods"),
+    (["bench", "series", "--seeds", "0"], "--seeds"),
+    (["bench", "series", "--seeds", "0,1"], "--seeds"),
+    (["bench", "series", "--steps", "0"], "--steps"),
     (["frobnicate"], "command"),
     (["zoo", "--names", "nope"], "name"),
     (["zoo", "--names", "simclr-shapes"], "overwrite"),   # a shipped run is never replaced silently
@@ -83,3 +89,18 @@ def test_bench_recipe_prints_every_seed_and_the_spread(monkeypatch, capsys):
     assert "simclr-shapes over 2 seeds" in printed
     for label in ("seed 0:", "seed 3:", "mean", "spread"):
         assert label in printed, label
+
+
+def test_bench_series_prints_the_table_with_baselines_and_published_rows(monkeypatch, capsys):
+    """FAST: two steps of one method, one seed, on BasicMotions; the table on stdout, the
+    progress on stderr."""
+    monkeypatch.setenv("MMCL_FAST", "1")
+    main(["bench", "series", "--datasets", "basicmotions", "--methods", "ts2vec",
+          "--seeds", "1"])
+    captured = capsys.readouterr()
+    table = captured.out[captured.out.index("SVM test accuracy"):]
+    for label in ("BasicMotions", "TS2Vec",
+                  "TS2Vec, random weights", "raw SVM", "DTW 1-NN", "MiniRocket",
+                  "TS2Vec (published)", "TS-TCC (published)", "over 1 seed"):
+        assert label in table, label
+    assert "seed 0: SVM" in captured.err and "seed 0: SVM" not in captured.out

@@ -14,7 +14,10 @@ from ..zoo.recipes import RECIPES
 BENCHES = {"throughput": "training pairs/s of three data pipelines on this device",
            "step": "one SimCLR step: NCHW, channels_last, torch.compile, the views alone",
            "methods": "SimCLR, MoCo, SimSiam, BYOL, SwAV on one budget, against baselines",
-           "recipe": "one zoo recipe (default the demo's) over seeds: accuracy, mean and spread"}
+           "recipe": "one zoo recipe (default the demo's) over seeds: accuracy, mean and spread",
+           "series": "CPC, TS2Vec, TS-TCC, cross-sensor on UEA sets over seeds, against DTW, "
+                     "MiniRocket and published figures"}
+SERIES_SEEDS = 5  # bench series: seeds 0..4 unless --seeds says how many
 
 
 class Parser(argparse.ArgumentParser):
@@ -22,6 +25,22 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _CommandParser(Parser):
+    """The top-level parser. ``bench --seeds`` is read per benchmark once the benchmark is
+    known: recipe takes a list of seeds ("0,1,2"), series a count ("5" = seeds 0..4)."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        if parsed.command == "bench":
+            read = _seed_count if parsed.what == "series" else _seed_list
+            default = str(SERIES_SEEDS) if parsed.what == "series" else "0,1,2"
+            try:
+                parsed.seeds = read(default if parsed.seeds is None else parsed.seeds)
+            except argparse.ArgumentTypeError as err:
+                self.error(f"argument --seeds: {err}")
+        return parsed
 
 
 def _int_at_least(low: int):
@@ -34,6 +53,11 @@ def _int_at_least(low: int):
             raise argparse.ArgumentTypeError(f"expected an int >= {low}, got {value}")
         return value
     return parse
+
+
+def _seed_count(text: str) -> int:
+    """"5" -> 5: how many seeds (0..n-1) bench series runs."""
+    return _int_at_least(1)(text)
 
 
 def _seed_list(text: str) -> list[int]:
@@ -83,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
                for name, cls in METHODS.items()}
     epilog = "\n\n".join([_listing("methods (case-insensitive):", methods),
                           _listing("datasets:", DATASETS)])
-    p = Parser(prog="python -m mmcl_lite", epilog=epilog,
+    p = _CommandParser(prog="python -m mmcl_lite", epilog=epilog,
                formatter_class=argparse.RawDescriptionHelpFormatter,
                description="mmcl-lite: contrastive representation learning, from one modality "
                            "to many.")
@@ -96,8 +120,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"one of {', '.join(METHODS)} (case-insensitive)")
     t.add_argument("--data", default="shapes", type=_choice(list(DATASETS)),
                    help=f"one of {', '.join(DATASETS)}")
-    t.add_argument("--encoder", default="convnet", type=_choice(list(ENCODERS)),
-                   help=f"backbone: one of {', '.join(ENCODERS)}")
+    t.add_argument("--encoder", default=None, type=_choice(list(ENCODERS)),
+                   help=f"backbone: one of {', '.join(ENCODERS)} (default: the method's own, "
+                        "convnet for images, dilated_conv for series)")
     t.add_argument("--epochs", type=_int_at_least(1), default=DEFAULTS["epochs"])
     t.add_argument("--batch-size", type=_int_at_least(2), default=DEFAULTS["batch_size"])
     t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"])
@@ -112,12 +137,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("what", type=_choice(list(BENCHES)), help=" or ".join(BENCHES))
     b.add_argument("--encoder", default=None, type=_choice(list(ENCODERS)))
     b.add_argument("--batch-size", type=_int_at_least(2), default=None)
-    b.add_argument("--steps", type=_int_at_least(1), default=None)
+    b.add_argument("--steps", type=_int_at_least(1), default=None,
+                   help="methods, series: optimiser steps per method (default from "
+                        "training.defaults)")
     b.add_argument("--workers", type=_int_at_least(0), default=None)
     b.add_argument("--data", default="shapes", type=_choice(["shapes", "digits"]),
                    help="methods: the dataset to compare on")
     b.add_argument("--methods", default=None,
-                   help="methods: comma-separated names (default SimCLR,MoCo,SimSiam,BYOL,SwAV)")
+                   help="methods: comma-separated names (default SimCLR,MoCo,SimSiam,BYOL,SwAV); "
+                        "series: of TS2Vec,CPC,TSTCC,CrossSensor (default all four)")
     b.add_argument("--lr", type=_positive_float, default=None,
                    help="methods: AdamW's base learning rate (default from training.defaults)")
     b.add_argument("--seed", type=_int_at_least(0), default=0,
@@ -125,8 +153,14 @@ def parser() -> argparse.ArgumentParser:
                         "methods without negatives move by several points between seeds")
     b.add_argument("--recipe", default="simclr-shapes", type=_choice(list(RECIPES)),
                    help=f"recipe: one of {', '.join(RECIPES)}")
-    b.add_argument("--seeds", default="0,1,2", type=_seed_list,
-                   help="recipe: comma-separated training seeds (default 0,1,2)")
+    b.add_argument("--seeds", default=None,
+                   help="recipe: comma-separated training seeds (default 0,1,2); "
+                        f"series: how many seeds, 0..n-1 (default {SERIES_SEEDS})")
+    b.add_argument("--datasets", default="basicmotions,japanesevowels",
+                   help="series: comma-separated series datasets (basicmotions, "
+                        "japanesevowels, activities)")
+    b.add_argument("--no-baselines", dest="baselines", action="store_false",
+                   help="series: skip the raw-SVM, DTW 1-NN, MiniRocket and random-weight rows")
     z = sub.add_parser("zoo", help="remake the model zoo's runs (make zoo) and print their times")
     z.add_argument("--names", default=None,
                    help="comma-separated runs and tables (default: all of them)")

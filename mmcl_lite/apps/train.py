@@ -8,14 +8,16 @@ from ..runtime import fast_mode, seed_everything
 from ..training import fit
 
 
-def run_train(method: str, data: str, encoder: str, epochs: int, batch_size: int, lr: float,
+def run_train(method: str, data: str, encoder: str | None, epochs: int, batch_size: int, lr: float,
               out: str, download: bool = False, seed: int = 0,
               max_steps: int | None = None) -> dict:
     """Train, print the comparison with the baselines, save the checkpoint; return the rows.
     FAST mode renders 600 shapes instead of 6,000."""
     train, test = load_dataset(data, download=download, n=600 if fast_mode() else 6000)
     seed_everything(seed)
-    model = method_by_name(method).for_data(train, encoder=encoder)
+    # no --encoder: the method's own default (a ConvNet for images, TS2Vec's for series)
+    model = method_by_name(method).for_data(train, **({} if encoder is None else
+                                                       {"encoder": encoder}))
     name = type(model).__name__
     history = fit(model, train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                   max_steps=max_steps,

@@ -1,14 +1,25 @@
 """Random views of batches, made on the batch's device with per-sample random parameters.
 
-``series``: ``SeriesViews`` (crop-and-resample, amplitude scaling, jitter) for (B, C, T).
+``series``: ``SeriesViews`` for (B, C, T), composing ``series_ops`` (jitter, scaling, magnitude
+and time warps, segment permutation, timestamp masks, frequency perturbation, crop-and-resample),
+and ``overlapping_crops`` (TS2Vec's two windows that share a stretch).
 ``image``: ``ImageViews`` (SimCLR-style crop, flip, colour jitter, grayscale, blur, solarize),
 ``MultiCropViews`` (SwAV's global + local crops) and ``ops``, the batched functional ops.
 """
+import dataclasses
+
 from ..checks import fail
 from .image import ImageViews, MultiCropViews, ops
-from .series import SeriesViews
+from .series import SeriesViews, overlapping_crops, timestamp_mask
+from .series import transforms as series_ops
 
-__all__ = ["ImageViews", "MultiCropViews", "SeriesViews", "ops", "views_from_config"]
+__all__ = ["ImageViews", "MultiCropViews", "SeriesViews", "ops", "overlapping_crops",
+           "series_ops", "timestamp_mask", "views_from_config"]
+
+# Keys that only series views have: a dict with any of them rebuilds SeriesViews (crop_scale is
+# shared with ImageViews, so it cannot tell them apart).
+_SERIES_ONLY = ({f.name for f in dataclasses.fields(SeriesViews)}
+                - {f.name for f in dataclasses.fields(ImageViews)})
 
 
 def views_from_config(config: dict):
@@ -21,6 +32,6 @@ def views_from_config(config: dict):
             if isinstance(config.get(name), dict):
                 config[name] = ImageViews(**config[name])
         return MultiCropViews(**config)
-    if "jitter_sigma" in config:
+    if _SERIES_ONLY & set(config):
         return SeriesViews(**config)
     return ImageViews(**config)

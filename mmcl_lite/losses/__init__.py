@@ -6,22 +6,31 @@ the paper does and raises ValueError naming the argument on bad input.
 from .alignment_uniformity import alignment, uniformity
 from .clip import clip_loss
 from .collapse import effective_rank, embedding_std
+from .cpc import cpc_loss
+from .hierarchical import (hierarchical_contrastive_loss, instance_contrastive_loss,
+                           temporal_contrastive_loss)
 from .info_nce import info_nce
 from .negative_cosine import negative_cosine_similarity, symmetric_negative_cosine
 from .nt_xent import nt_xent
 from .sinkhorn import sinkhorn
 from .swav import swav_loss
+from .temporal_contrast import temporal_contrast_loss
 
 __all__ = [
     "alignment",
     "clip_loss",
+    "cpc_loss",
     "effective_rank",
     "embedding_std",
+    "hierarchical_contrastive_loss",
     "info_nce",
+    "instance_contrastive_loss",
     "negative_cosine_similarity",
     "nt_xent",
     "sinkhorn",
     "swav_loss",
     "symmetric_negative_cosine",
+    "temporal_contrast_loss",
+    "temporal_contrastive_loss",
     "uniformity",
 ]

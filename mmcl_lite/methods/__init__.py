@@ -7,7 +7,8 @@ case-insensitively.
 from .base import METHODS, Method, method_by_name
 from .image import BYOL, MoCo, SimCLR, SimSiam, SwAV
 from .multimodal import CLIP
+from .series import CPC, TS2Vec, TSTCC, CrossSensor
 from .supervised import Supervised
 
 __all__ = ["METHODS", "Method", "method_by_name", "SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV",
-           "CLIP", "Supervised"]
+           "CLIP", "TS2Vec", "CPC", "TSTCC", "CrossSensor", "Supervised"]

@@ -99,9 +99,10 @@ class Method(nn.Module):
 
     SETTINGS: ClassVar[dict] = {}
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, register: bool = True, **kwargs):
         super().__init_subclass__(**kwargs)
-        METHODS[cls.__name__] = cls
+        if register:  # register=False: a shared base of several methods, not a method
+            METHODS[cls.__name__] = cls
         # help(SimCLR) and tab completion show the settings as keyword arguments
         cls.__signature__ = inspect.Signature(
             [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
@@ -139,17 +140,18 @@ class Method(nn.Module):
         name = check_choice(self.config["encoder"], "encoder", ENCODERS, case_insensitive=True)
         return ENCODERS[name].modality
 
-    def set_views(self, views, image_default):
+    def set_views(self, views, image_default, key: str = "views"):
         """``views`` (when None: ``image_default()`` for images, ``SeriesViews()`` for series;
-        a dict is rebuilt), recorded in the config as plain data; returns the views object."""
+        a dict is rebuilt), recorded as plain data in ``config[key]``; returns the views
+        object. ``key`` names the setting (a method with two kinds of views has two)."""
         if views is None:
             views = image_default() if self.input_modality == "images" else SeriesViews()
         elif isinstance(views, dict):
             views = views_from_config(views)
         elif not dataclasses.is_dataclass(views) or not callable(views):
-            fail("views", "an ImageViews, MultiCropViews or SeriesViews (or its dict)", views,
+            fail(key, "an ImageViews, MultiCropViews or SeriesViews (or its dict)", views,
                  TypeError)
-        self.config["views"] = plain(views)
+        self.config[key] = plain(views)
         return views
 
     def seed_views(self, seed: int, device="cpu") -> None:

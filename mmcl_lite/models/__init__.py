@@ -4,11 +4,13 @@ from .ema import copy_frozen, cosine_tau, ema_update
 from .heads import MLPHead
 from .prototypes import Prototypes
 from .queue import KeyQueue
-from .series import DilatedConvEncoder
+from .context import ContextNetwork
+from .series import ChannelGroupEncoder, DilatedConvEncoder, build_series_encoder
 from .text import PretrainedSentenceEncoder, TextTransformer, build_caption_tokenizer, tokenize
 from .vision import ConvNet, InputNorm, ResNet18
 
-__all__ = ["ENCODERS", "ConvNet", "DilatedConvEncoder", "InputNorm", "ResNet18",
+__all__ = ["ENCODERS", "ConvNet", "DilatedConvEncoder", "ChannelGroupEncoder",
+           "ContextNetwork", "build_series_encoder", "InputNorm", "ResNet18",
            "build_encoder", "encoders_for", "MLPHead", "copy_frozen", "cosine_tau",
            "ema_update", "KeyQueue", "Prototypes", "PretrainedSentenceEncoder",
            "TextTransformer", "build_caption_tokenizer", "tokenize"]

@@ -50,3 +50,18 @@ BENCH_METHODS = dict(
 )
 BENCH_METHODS_FAST = dict(BENCH_METHODS, shapes=dict(n_images=600, image_size=32, steps=3),
                           digits=dict(steps=3))
+
+# `python -m mmcl_lite bench series`: TS2Vec's training budget (Yue et al., AAAI 2022; train.py
+# and ts2vec.py in github.com/yuezhihan/ts2vec), used for every series method so that they
+# are compared on one budget. A budget in optimiser steps, not epochs: the UEA sets range from
+# a few dozen to thousands of series. The bench converts steps to fit's epochs (+ max_steps).
+SERIES = dict(
+    batch_size=8,          # TS2Vec's default; a set smaller than that trains on all of it
+    lr=1e-3,               # TS2Vec's AdamW learning rate
+    weight_decay=0.01,     # torch AdamW's default, which TS2Vec keeps (fit: not on biases/norms)
+    warmup_epochs=0.0,     # TS2Vec has no warmup (its lr is constant; fit decays it by cosine)
+    steps=200,             # TS2Vec's n_iters for a set of at most `large_values` values
+    steps_large=600,       # ... and for a larger one
+    large_values=100_000,  # N * C * T of the (padded) training tensor, as TS2Vec's data.size
+)
+SERIES_FAST = dict(SERIES, steps=2, steps_large=2)  # MMCL_FAST: a smoke run
