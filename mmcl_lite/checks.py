@@ -244,3 +244,16 @@ def check_series(series, name: str = "series") -> torch.Tensor:
 
 def check_reduction(reduction) -> str:
     return check_choice(reduction, "reduction", ("mean", "sum", "none"))
+
+
+def check_lengths(lengths, batch: int, length: int) -> torch.Tensor:
+    """(B,) integer lengths in [1, T]."""
+    if not isinstance(lengths, torch.Tensor) or lengths.dtype.is_floating_point \
+            or lengths.dtype == torch.bool:
+        fail("lengths", f"an integer tensor ({batch},)", lengths, TypeError)
+    if lengths.shape != (batch,):
+        fail("lengths", f"shape ({batch},), one length per series", said(f"{tuple(lengths.shape)}"))
+    if int(lengths.min()) < 1 or int(lengths.max()) > length:
+        fail("lengths", f"lengths in [1, {length}]",
+             said(f"[{int(lengths.min())}, {int(lengths.max())}]"))
+    return lengths

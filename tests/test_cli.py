@@ -47,6 +47,9 @@ def test_every_method_trains_from_the_cli(name, tmp_path, monkeypatch, capsys):
     (["bench", "series", "--seeds", "0"], "--seeds"),
     (["bench", "series", "--seeds", "0,1"], "--seeds"),
     (["bench", "series", "--steps", "0"], "--steps"),
+    (["train", "--method", "cpc", "--data", "uea:NoSuchProblem"], "is not bundled"),
+    (["train", "--method", "crosssensor", "--data", "japanesevowels"], "sensors"),
+    (["train", "--method", "simclr", "--data", "basicmotions"], "data"),  # a ConvNet on series
     (["frobnicate"], "command"),
     (["zoo", "--names", "nope"], "name"),
     (["zoo", "--names", "simclr-shapes"], "overwrite"),   # a shipped run is never replaced silently

@@ -6,6 +6,7 @@ import math
 import sys
 
 from ..data import DATASETS
+from ..data.registry import UEA_PREFIX
 from ..methods import METHODS
 from ..models import ENCODERS
 from ..training.defaults import DEFAULTS
@@ -93,6 +94,13 @@ def _choice(options):
     return parse
 
 
+def _dataset(text: str) -> str:
+    """A dataset of the registry (case-insensitive), or "uea:<Name>" as given."""
+    if text.lower().startswith(UEA_PREFIX) and len(text) > len(UEA_PREFIX):
+        return text
+    return _choice(list(DATASETS))(text)
+
+
 def _first_line(doc) -> str:
     """The paper a method comes from: the first line of its module's docstring."""
     return (doc or "").strip().splitlines()[0].rstrip(".") if doc else ""
@@ -118,13 +126,15 @@ def parser() -> argparse.ArgumentParser:
                        epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("--method", default="SimCLR", type=_choice(list(METHODS)),
                    help=f"one of {', '.join(METHODS)} (case-insensitive)")
-    t.add_argument("--data", default="shapes", type=_choice(list(DATASETS)),
-                   help=f"one of {', '.join(DATASETS)}")
+    t.add_argument("--data", default="shapes", type=_dataset,
+                   help=f"one of {', '.join(DATASETS)}, or uea:<Name> for any problem of the "
+                        "UEA/UCR archive (with --download)")
     t.add_argument("--encoder", default=None, type=_choice(list(ENCODERS)),
                    help=f"backbone: one of {', '.join(ENCODERS)} (default: the method's own, "
                         "convnet for images, dilated_conv for series)")
     t.add_argument("--epochs", type=_int_at_least(1), default=DEFAULTS["epochs"])
-    t.add_argument("--batch-size", type=_int_at_least(2), default=DEFAULTS["batch_size"])
+    t.add_argument("--batch-size", type=_int_at_least(2), default=None,
+                   help=f"default {DEFAULTS['batch_size']}, or every item of a smaller set")
     t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"])
     t.add_argument("--seed", type=_int_at_least(0), default=0)
     t.add_argument("--max-steps", type=_int_at_least(1), default=None,

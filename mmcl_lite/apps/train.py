@@ -6,14 +6,17 @@ from ..data import load_dataset
 from ..methods import method_by_name
 from ..runtime import fast_mode, seed_everything
 from ..training import fit
+from ..training.defaults import DEFAULTS
 
 
-def run_train(method: str, data: str, encoder: str | None, epochs: int, batch_size: int, lr: float,
-              out: str, download: bool = False, seed: int = 0,
+def run_train(method: str, data: str, encoder: str | None, epochs: int, batch_size: int | None,
+              lr: float, out: str, download: bool = False, seed: int = 0,
               max_steps: int | None = None) -> dict:
     """Train, print the comparison with the baselines, save the checkpoint; return the rows.
     FAST mode renders 600 shapes instead of 6,000."""
     train, test = load_dataset(data, download=download, n=600 if fast_mode() else 6000)
+    if batch_size is None:  # the default batch, or the whole set when it is smaller
+        batch_size = min(DEFAULTS["batch_size"], len(train))
     seed_everything(seed)
     # no --encoder: the method's own default (a ConvNet for images, TS2Vec's for series)
     model = method_by_name(method).for_data(train, **({} if encoder is None else

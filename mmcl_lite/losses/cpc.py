@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_positive, check_tensor, fail, said
+from ..checks import check_lengths, check_positive, check_tensor, fail, said
 
 
 def cpc_loss(contexts, targets, predictors, temperature=0.1, lengths=None):
@@ -56,7 +56,7 @@ def cpc_loss(contexts, targets, predictors, temperature=0.1, lengths=None):
     horizons = len(maps)
     valid_len = torch.full((b,), t, device=targets.device)
     if lengths is not None:
-        valid_len = _check_lengths(lengths, b, t).to(targets.device)
+        valid_len = check_lengths(lengths, b, t).to(targets.device)
     longest = int(valid_len.max())
     if horizons >= longest:
         fail("predictors", f"fewer than {longest} horizons (each series needs steps t and "
@@ -108,15 +108,3 @@ def _checked(module, k: int, context_dim: int, dim: int):
                  f"horizon {k})", said(f"an output of shape {tuple(getattr(out, 'shape', ()))}"))
         return out
     return predict
-
-
-def _check_lengths(lengths, batch: int, length: int) -> torch.Tensor:
-    if not isinstance(lengths, torch.Tensor) or lengths.is_floating_point() \
-            or lengths.dtype == torch.bool:
-        fail("lengths", f"an integer tensor ({batch},)", lengths, TypeError)
-    if lengths.shape != (batch,):
-        fail("lengths", f"shape ({batch},)", said(f"{tuple(lengths.shape)}"))
-    if int(lengths.min()) < 1 or int(lengths.max()) > length:
-        fail("lengths", f"lengths in [1, {length}]",
-             said(f"[{int(lengths.min())}, {int(lengths.max())}]"))
-    return lengths

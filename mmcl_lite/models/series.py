@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..checks import check_bool, check_choice, check_int, fail, said
+from ..checks import check_bool, check_choice, check_int, check_lengths, fail, said
 
 # The encoder sizes of the series methods: TS2Vec's defaults (hidden 64, depth 10, output 320).
 ENCODER_SIZES = dict(
@@ -139,19 +139,6 @@ def check_series_input(series, encoder) -> torch.Tensor:
         fail("series", f"a (B, {encoder.in_channels}, T) tensor for this encoder "
              f"(in_channels={encoder.in_channels})", said(f"shape {tuple(series.shape)}"))
     return series
-
-
-def check_lengths(lengths, batch: int, length: int) -> torch.Tensor:
-    """(B,) integer lengths in [1, T]."""
-    if not isinstance(lengths, torch.Tensor) or lengths.dtype.is_floating_point \
-            or lengths.dtype == torch.bool:
-        fail("lengths", f"an integer tensor ({batch},)", lengths, TypeError)
-    if lengths.shape != (batch,):
-        fail("lengths", f"shape ({batch},), one length per series", said(f"{tuple(lengths.shape)}"))
-    if int(lengths.min()) < 1 or int(lengths.max()) > length:
-        fail("lengths", f"lengths in [1, {length}]",
-             said(f"[{int(lengths.min())}, {int(lengths.max())}]"))
-    return lengths
 
 
 def check_groups(groups, in_channels: int) -> tuple:
