@@ -7,9 +7,10 @@ and keeps as its representation the encoder's max-pool over each series' real st
 from __future__ import annotations
 
 import torch
+import torch.nn as nn
 
 from ...augment import SeriesViews
-from ...checks import fail, said
+from ...checks import check_int, fail, said
 from ...models import build_series_encoder
 from ..base import Method
 
@@ -33,11 +34,15 @@ class SeriesMethod(Method, register=False):
 
     causal = False  # CPC's encoder must not see the future it predicts
 
-    def build_encoder(self):
-        c = self.config
+    def check_series_encoder(self) -> None:
+        """A clear error when ``encoder`` names a backbone of another modality."""
         if self.input_modality != "series":
             fail("encoder", f"a series encoder for {type(self).__name__} (dilated_conv)",
-                 c["encoder"])
+                 self.config["encoder"])
+
+    def build_encoder(self):
+        c = self.config
+        self.check_series_encoder()
         return build_series_encoder(c["encoder"], c["in_channels"], c["width"], c["depth"],
                                     c["repr_dim"], causal=self.causal)
 
@@ -49,6 +54,14 @@ class SeriesMethod(Method, register=False):
             fail(key, f"SeriesViews for {type(self).__name__}", said(type(views).__name__),
                  TypeError)
         return views
+
+    def build_predictors(self) -> nn.ModuleList:
+        """One linear map W_k: context_dim -> repr_dim per horizon k = 1..``horizons``."""
+        c = self.config
+        check_int(c["horizons"], "horizons", minimum=1)
+        check_int(c["context_dim"], "context_dim", minimum=1)
+        return nn.ModuleList(nn.Linear(c["context_dim"], c["repr_dim"])
+                             for _ in range(c["horizons"]))
 
     def check_horizons(self, data_fields: dict) -> None:
         """``horizons`` must leave a step to predict from: fewer than the series' T steps."""

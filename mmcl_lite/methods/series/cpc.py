@@ -13,10 +13,7 @@ which is what the downstream task reads. The representation is the max over step
 """
 from __future__ import annotations
 
-import torch.nn as nn
-
 from ...augment import SeriesViews
-from ...checks import check_int
 from ...losses import cpc_loss
 from ...models import ContextNetwork
 from .common import SERIES_COMMON, SeriesMethod
@@ -36,13 +33,10 @@ class CPC(SeriesMethod):
     def __init__(self, **settings):
         super().__init__(**settings)
         c = self.config
-        check_int(c["horizons"], "horizons", minimum=1)
-        check_int(c["context_dim"], "context_dim", minimum=1)
         self.views = self.set_series_views(SeriesViews.weak())
         self.encoder = self.build_encoder()
         self.context = ContextNetwork(c["repr_dim"], c["context_dim"], kind="gru")
-        self.predictors = nn.ModuleList(
-            nn.Linear(c["context_dim"], c["repr_dim"]) for _ in range(c["horizons"]))
+        self.predictors = self.build_predictors()
 
     def batch_fields(self, data) -> dict:
         fields = super().batch_fields(data)

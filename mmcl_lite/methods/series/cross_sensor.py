@@ -8,6 +8,7 @@ match each other and no other series of the batch:
     v = view(x)                               one view, so both sensors see the same moment
     z_g = normalize(p_g(f_g(v[:, group g])))  (B, P) for each group g
     loss = mean over pairs g < g' of  ( CE(z_g z_g'^T / tau, I) + CE(z_g' z_g^T / tau, I) ) / 2
+                                      (CLIP's symmetric loss, losses.clip_loss)
 
 What one sensor can say about the other is the motion itself, so that is what the features
 keep. ``encode`` gives every group's features side by side, (B, G * D); ``encode_group`` one
@@ -16,15 +17,15 @@ sensor's alone, for retrieval across sensors.
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ...augment import SeriesViews
 from ...checks import fail, said
+from ...losses import clip_loss
 from ...models import ChannelGroupEncoder, MLPHead
-from ...models.series import check_groups
 from .common import SERIES_COMMON, SeriesMethod
 
 SETTINGS = dict(
@@ -57,12 +58,11 @@ class CrossSensor(SeriesMethod):
         if c["groups"] is None:
             fail("groups", "the channel indices of each sensor, e.g. [[0, 1, 2], [3, 4, 5]] "
                  "(CrossSensor.for_data(data) reads them from data.channel_names)", None)
-        c["groups"] = [list(g) for g in check_groups(c["groups"], c["in_channels"])]
         self.views = self.set_series_views(SeriesViews())
-        if self.input_modality != "series":
-            fail("encoder", "a series encoder for CrossSensor (dilated_conv)", c["encoder"])
+        self.check_series_encoder()
         self.encoder = ChannelGroupEncoder(c["in_channels"], c["groups"], c["width"],
-                                           c["depth"], c["repr_dim"])
+                                           c["depth"], c["repr_dim"])   # checks the groups
+        c["groups"] = [list(g) for g in self.encoder.groups]            # plain data
         self.projectors = nn.ModuleList(
             MLPHead(c["repr_dim"], c["proj_hidden"], c["proj_dim"]) for _ in c["groups"])
 
@@ -86,11 +86,8 @@ class CrossSensor(SeriesMethod):
     def training_step(self, batch: dict) -> dict:
         v = self.views(self.inputs(batch), generator=self.generator)
         lengths = batch.get("lengths")
-        z = [F.normalize(p(self.encoder.per_group(v, g, lengths)), dim=1)
-             for g, p in enumerate(self.projectors)]
-        target = torch.arange(v.shape[0], device=v.device)
-        losses = []
-        for a, b in itertools.combinations(range(len(z)), 2):
-            logits = z[a] @ z[b].T / self.config["temperature"]
-            losses.append((F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2)
+        z = [p(self.encoder.per_group(v, g, lengths)) for g, p in enumerate(self.projectors)]
+        scale = math.log(1 / self.config["temperature"])   # clip_loss takes log(1 / tau)
+        losses = [clip_loss(z[a], z[b], scale)
+                  for a, b in itertools.combinations(range(len(z)), 2)]
         return {"loss": torch.stack(losses).mean()}

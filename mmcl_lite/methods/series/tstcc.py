@@ -18,11 +18,10 @@ perturbations and predictive across time. The representation is the max over ste
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from ...augment import SeriesViews
-from ...checks import check_int, check_number, check_positive
+from ...checks import check_number, check_positive
 from ...losses import nt_xent, temporal_contrast_loss
 from ...models import ContextNetwork, MLPHead
 from .common import SERIES_COMMON, SeriesMethod
@@ -45,7 +44,6 @@ class TSTCC(SeriesMethod):
     def __init__(self, **settings):
         super().__init__(**settings)
         c = self.config
-        check_int(c["horizons"], "horizons", minimum=1)
         check_number(c["lambda_tc"], "lambda_tc", low=0.0)
         check_number(c["lambda_cc"], "lambda_cc", low=0.0)
         check_positive(c["temperature"], "temperature")
@@ -53,8 +51,7 @@ class TSTCC(SeriesMethod):
         self.strong_views = self.set_series_views(SeriesViews.strong(), "strong_views")
         self.encoder = self.build_encoder()
         self.context = ContextNetwork(c["repr_dim"], c["context_dim"], kind="transformer")
-        self.predictors = nn.ModuleList(
-            nn.Linear(c["context_dim"], c["repr_dim"]) for _ in range(c["horizons"]))
+        self.predictors = self.build_predictors()
         self.projector = MLPHead(c["context_dim"], c["context_dim"], c["proj_dim"])
 
     def _step(self, x: torch.Tensor, views, lengths) -> torch.Tensor:
