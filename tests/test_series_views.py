@@ -364,3 +364,28 @@ def test_config_round_trip(views):
 def test_a_partial_series_config_is_still_series():
     assert views_from_config({"max_segments": 3}) == SeriesViews(max_segments=3)
     assert views_from_config({"mask_p": 0.5}) == SeriesViews(mask_p=0.5)
+
+
+def test_rotation_turns_both_sensors_alike_and_keeps_lengths():
+    from mmcl_lite.augment.series.transforms import rotation
+
+    x = torch.randn(6, 7, 30, generator=torch.Generator().manual_seed(0))
+    v = rotation(x, ((0, 1, 2), (3, 4, 5)), torch.Generator().manual_seed(1))
+    assert torch.equal(v[:, 6], x[:, 6])                           # other channels untouched
+    for s in (slice(0, 3), slice(3, 6)):
+        torch.testing.assert_close(v[:, s].norm(dim=1), x[:, s].norm(dim=1))
+    # the least-squares map of item b's accelerometer is a rotation that also maps its gyroscope
+    r = torch.linalg.lstsq(x[:, :3].transpose(1, 2), v[:, :3].transpose(1, 2)).solution
+    torch.testing.assert_close(r @ r.transpose(1, 2), torch.eye(3).expand(6, 3, 3), atol=1e-4,
+                               rtol=0)
+    torch.testing.assert_close(x[:, 3:6].transpose(1, 2) @ r, v[:, 3:6].transpose(1, 2),
+                               atol=1e-4, rtol=0)
+    assert not torch.allclose(r[0], r[1])                          # one rotation per item
+    views = SeriesViews(rotate_axes=[[0, 1, 2], [3, 4, 5]])
+    assert views.rotate_axes == ((0, 1, 2), (3, 4, 5))
+    with pytest.raises(ValueError, match="^rotate_axes"):
+        SeriesViews(rotate_axes=[[0, 1]])
+    with pytest.raises(ValueError, match="^rotate_axes"):
+        SeriesViews(rotate_axes=[[0, 1, 2], [2, 3, 4]])
+    with pytest.raises(ValueError, match="^rotate_axes: expected channel indices below"):
+        views(torch.randn(2, 4, 10))

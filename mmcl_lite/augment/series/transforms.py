@@ -20,11 +20,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ...checks import check_int, check_number, check_probability, check_range, check_series
+from ...checks import (check_int, check_number, check_probability, check_range, check_series,
+                       fail, said)
+from ...data.series.rotations import quaternion_matrix
 
 __all__ = [
     "jitter", "scaling", "magnitude_warp", "time_warp", "permute_segments", "timestamp_mask",
-    "mask_timestamps", "frequency_perturb", "crop_resample",
+    "mask_timestamps", "frequency_perturb", "crop_resample", "rotation",
 ]
 
 # Time-warp speeds below this are raised to it, so that time never stands still or runs
@@ -272,3 +274,38 @@ def frequency_perturb(x: torch.Tensor, remove_p: float, add_p: float, add_scale:
     add_p = check_probability(add_p, "add_p")
     add_scale = check_number(add_scale, "add_scale", low=0.0)
     return _frequency_perturb(x, remove_p, add_p, add_scale, generator)
+
+
+def check_axes(axes, channels: int | None = None) -> tuple:
+    """Triples of distinct channel indices (x, y, z of one 3-axis sensor each), as a tuple of
+    tuples; each index below ``channels`` when given."""
+    ok = isinstance(axes, (list, tuple)) and all(
+        isinstance(a, (list, tuple)) and len(a) == 3
+        and all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in a)
+        for a in axes)
+    flat = [c for a in axes for c in a] if ok else []
+    if not ok or len(set(flat)) != len(flat):
+        fail("rotate_axes", "disjoint triples of channel indices, e.g. ((0, 1, 2), (3, 4, 5))",
+             said(repr(axes)))
+    if channels is not None and flat and max(flat) >= channels:
+        fail("rotate_axes", f"channel indices below the series' {channels} channels",
+             said(repr(axes)))
+    return tuple(tuple(a) for a in axes)
+
+
+def _rotation(x, axes, generator):
+    q = _draw(torch.randn, (x.shape[0], 4), generator, x)
+    r = quaternion_matrix(q / q.norm(dim=1, keepdim=True)).to(x.dtype)   # (B, 3, 3)
+    out = x.clone()
+    for triple in axes:
+        out[:, list(triple)] = torch.einsum("bij,bjt->bit", r, x[:, list(triple)])
+    return out
+
+
+def rotation(x: torch.Tensor, axes=((0, 1, 2),), generator=None) -> torch.Tensor:
+    """v[:, a] = R x[:, a] for every triple of channels a in ``axes``, with one rotation R
+    drawn uniformly from SO(3) per item and shared by all the triples: the same series seen
+    by a device mounted at another orientation (both sensors of the device turn together).
+    (B, C, T) -> (B, C, T); the other channels are left as they are."""
+    _check_x(x)
+    return _rotation(x, check_axes(axes, x.shape[1]), generator)

@@ -12,6 +12,8 @@ zero; see :mod:`.transforms` for each formula):
                                                                       freq_add_scale)
     7. jitter             + N(0, jitter_sigma^2) per step            (jitter_sigma)
     8. mask_timestamps    zero each step with probability mask_p     (mask_p)
+    0. rotation           before all of them: one random 3-D rotation per item turns
+                          each channel triple of rotate_axes (a sensor mount's orientation)
 
     v = M ⊙ (F(s ⊙ m ⊙ P(W(C(x)))) + sigma ε)
 
@@ -48,6 +50,8 @@ class SeriesViews:
     freq_remove_p: float = 0.0                     # probability of removing a frequency
     freq_add_p: float = 0.0                        # probability of boosting a frequency
     freq_add_scale: float = 0.1                    # boost <= this * the peak amplitude (TF-C)
+    rotate_axes: tuple = ()                        # 3-axis sensors' channel triples, turned
+                                                   # by one random rotation per item
 
     def __post_init__(self):
         # a list (e.g. from a JSON config) becomes the tuple it stands for, so that views
@@ -57,6 +61,7 @@ class SeriesViews:
         for name in ("scale_sigma", "jitter_sigma", "magnitude_warp_sigma", "time_warp_sigma",
                      "freq_add_scale"):
             check_number(getattr(self, name), name, low=0.0)
+        object.__setattr__(self, "rotate_axes", T.check_axes(self.rotate_axes))
         check_int(self.knots, "knots", minimum=0)
         check_int(self.max_segments, "max_segments", minimum=1)
         check_probability(self.mask_p, "mask_p", allow_one=False)  # p = 1 would erase everything
@@ -96,6 +101,9 @@ class SeriesViews:
         """(B, C, T) float -> (B, C, T) float32 views, each item with its own parameters."""
         check_series(series, "series")  # once here; the kernels below do not check again
         x, g = series.float(), generator
+        if self.rotate_axes:
+            T.check_axes(self.rotate_axes, x.shape[1])
+            x = T._rotation(x, self.rotate_axes, g)
         if self.crop_scale != (1.0, 1.0):
             x = T._crop_resample(x, self.crop_scale, g)
         if self.time_warp_sigma > 0:

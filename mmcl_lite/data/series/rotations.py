@@ -58,11 +58,8 @@ def log(r: torch.Tensor) -> torch.Tensor:
     return v * scale
 
 
-def random_rotation(n: int, g: torch.Generator, dtype=torch.float64) -> torch.Tensor:
-    """n rotations (n, 3, 3) drawn uniformly (Haar) from SO(3): unit quaternions from
-    normalised Gaussians."""
-    q = torch.randn(n, 4, generator=g, dtype=dtype)
-    q = q / q.norm(dim=1, keepdim=True)
+def quaternion_matrix(q: torch.Tensor) -> torch.Tensor:
+    """Rotations (n, 3, 3) of unit quaternions q (n, 4) = (w, x, y, z)."""
     w, x, y, z = q.unbind(1)
     rows = [
         [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
@@ -70,6 +67,13 @@ def random_rotation(n: int, g: torch.Generator, dtype=torch.float64) -> torch.Te
         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
     ]
     return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
+
+
+def random_rotation(n: int, g: torch.Generator, dtype=torch.float64) -> torch.Tensor:
+    """n rotations (n, 3, 3) drawn uniformly (Haar) from SO(3): unit quaternions from
+    normalised Gaussians."""
+    q = torch.randn(n, 4, generator=g, dtype=dtype)
+    return quaternion_matrix(q / q.norm(dim=1, keepdim=True))
 
 
 def tilt(n: int, max_angle: float, g: torch.Generator, dtype=torch.float64) -> torch.Tensor:
