@@ -32,7 +32,7 @@ def _run(args) -> None:
         from .apps.bench_series import SERIES_METHODS, bench_series
         bench_series(args.datasets.split(","),
                      args.methods.split(",") if args.methods else SERIES_METHODS,
-                     args.seeds, baselines=args.baselines, steps=args.steps)
+                     args.seeds, baselines=args.baselines, steps=args.steps, save=args.save)
     elif args.what == "recipe":
         from .apps.bench_recipe import bench_recipe
         bench_recipe(args.recipe, seeds=args.seeds)

@@ -158,3 +158,24 @@ def test_series_budget_follows_ts2vec(monkeypatch):
     assert series_budget(_waves(5))["batch_size"] == 5   # a set under one batch: all of it
     with pytest.raises(ValueError, match="^batch_size"):
         series_epochs(4, 8, 10)
+
+
+def test_bench_series_saves_what_load_bench_reads(tmp_path, monkeypatch, capsys):
+    """A FAST bench run with --save round-trips through load_bench; the shipped table loads;
+    a file that is not one is refused naming the argument."""
+    from mmcl_lite.__main__ import main
+    from mmcl_lite.apps.bench_series import SHIPPED, load_bench
+
+    monkeypatch.setenv("MMCL_FAST", "1")
+    out = tmp_path / "bench.json"
+    main(["bench", "series", "--datasets", "basicmotions", "--methods", "TS2Vec,CrossSensor",
+          "--seeds", "1", "--no-baselines", "--save", str(out)])
+    printed = capsys.readouterr().out
+    record = load_bench(out)
+    assert record["seeds"] == 1 and set(record["runs"]["basicmotions"]) == {"TS2Vec", "CrossSensor"}
+    assert record["table"] in printed
+    shipped = load_bench(SHIPPED)
+    assert shipped["seeds"] == 5 and "TS2Vec (published)" in shipped["table"]
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match="^path: expected a JSON file written by bench series"):
+        load_bench(tmp_path / "bad.json")

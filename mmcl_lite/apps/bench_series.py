@@ -16,17 +16,21 @@ groups) shows "n/a". Progress goes to stderr, the table to stdout.
 """
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from .. import evaluation
 from ..checks import BadValue, check_choice, check_int, fail
 from ..data import load_dataset
+from ..files import write_atomically
 from ..methods import method_by_name
 from ..runtime import describe, fast_mode, seed_everything
 from ..training import fit
 from ..training.defaults import SERIES, SERIES_FAST
+from ..zoo import ARTIFACTS
 
 # the names bench series takes -> the table's column titles (the UEA archive's spelling, which
 # evaluation.PUBLISHED is keyed by)
@@ -34,6 +38,10 @@ SERIES_DATASETS = {"basicmotions": "BasicMotions", "japanesevowels": "JapaneseVo
                    "activities": "activities (synthetic)"}
 SERIES_METHODS = ("TS2Vec", "CPC", "TSTCC", "CrossSensor")
 DEFAULT_DATASETS = ("basicmotions", "japanesevowels")
+# the table `bench series --save` wrote with the defaults (5 seeds, 2 CPU cores): notebook 11
+# shows it without training
+SHIPPED = ARTIFACTS / "bench-series" / "bench.json"
+BENCH_FORMAT = "mmcl-lite bench series 1"
 
 
 def _log(text: str) -> None:
@@ -96,11 +104,13 @@ def _run_method(name: str, train, test, seed: int, budget: dict, progress: bool,
 
 def bench_series(datasets=DEFAULT_DATASETS, methods=SERIES_METHODS, seeds: int = 5, *,
                  baselines: bool = True, steps: int | None = None,
-                 progress: bool = True) -> dict:
+                 progress: bool = True, save=None) -> dict:
     """Train and score every method on every dataset with seeds 0..seeds-1; print the table.
 
     Returns {"runs": {dataset: {method: [per-seed dict] or None}}, "baselines": {dataset:
-    {name: {"accuracy", "seconds"}}}, "table": str}. ``steps`` overrides the recipe's budget.
+    {name: {"accuracy", "seconds"}}}, "seeds": n, "machine": str, "table": str}. ``steps``
+    overrides the recipe's budget; ``save`` (a path) writes the result as JSON
+    (:func:`load_bench` reads it back).
     """
     datasets = _names(datasets, SERIES_DATASETS, "datasets")
     methods = _names(methods, SERIES_METHODS, "methods")
@@ -134,7 +144,24 @@ def bench_series(datasets=DEFAULT_DATASETS, methods=SERIES_METHODS, seeds: int =
                 _log(f"{data_name} {label}: {row['accuracy']:.1%}, {row['seconds']:.1f} s")
     table = format_series_table(runs, base, seeds, with_random=baselines)
     print("\n" + table)
-    return {"runs": runs, "baselines": base, "table": table}
+    result = {"runs": runs, "baselines": base, "seeds": seeds, "machine": describe()}
+    if save is not None:
+        record = json.dumps({"format": BENCH_FORMAT, **result}, indent=1).encode()
+        print(f"saved: {write_atomically(save, lambda f: f.write(record))}")
+    return {**result, "table": table}
+
+
+def load_bench(path=SHIPPED) -> dict:
+    """A result that ``bench_series(save=path)`` wrote, with its "table" formatted again."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+        assert record.pop("format") == BENCH_FORMAT
+    except (OSError, ValueError, AssertionError, KeyError) as err:
+        fail("path", "a JSON file written by bench series --save", f"{path} ({err})")
+    record["table"] = format_series_table(record["runs"], record["baselines"], record["seeds"],
+                                          with_random=bool(record["baselines"]))
+    return record
 
 
 CELL = 22  # characters of one cell: "97.5% ± 2.5" then the seconds

@@ -171,6 +171,8 @@ def parser() -> argparse.ArgumentParser:
                         "japanesevowels, activities)")
     b.add_argument("--no-baselines", dest="baselines", action="store_false",
                    help="series: skip the raw-SVM, DTW 1-NN, MiniRocket and random-weight rows")
+    b.add_argument("--save", default=None,
+                   help="series: also write the result as JSON to this path")
     z = sub.add_parser("zoo", help="remake the model zoo's runs (make zoo) and print their times")
     z.add_argument("--names", default=None,
                    help="comma-separated runs and tables (default: all of them)")
