@@ -149,3 +149,27 @@ def test_a_horizon_as_long_as_the_series_is_refused(name, data):
     method = tiny(name, data, horizons=64)     # the series have 64 steps
     with pytest.raises(ValueError, match="^horizons: expected fewer than the series' 64 steps"):
         fit(method, data, epochs=1, batch_size=8, progress=False)
+
+
+def test_ts2vec_represents_with_the_mean_of_its_weights(data):
+    """swa: after fit, the averaged encoder holds the mean of the weights after each step;
+    encode uses it (swa=False: the last weights)."""
+    method = tiny("TS2Vec", data)
+    seen = []
+    original = method.on_step_end
+
+    def record(step, total):
+        seen.append([p.detach().clone() for p in method.encoder.parameters()])
+        original(step, total)
+
+    method.on_step_end = record
+    fit(method, data, epochs=1, batch_size=8, max_steps=3, progress=False, device="cpu")
+    assert int(method.n_averaged) == 3
+    for i, p in enumerate(method.averaged.parameters()):
+        torch.testing.assert_close(p, torch.stack([s[i] for s in seen]).mean(0))
+    x = data.series[:4]
+    method.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(method.encode(x), method.averaged(x))
+        method.config["swa"] = False
+        torch.testing.assert_close(method.encode(x), method.encoder(x))

@@ -11,15 +11,17 @@ and with different steps masked, must get the same representation.
 The loss contrasts each step against the other series (instance) and the other steps of the
 same series (temporal), at every scale of a max-pool pyramid. There is no projection head and
 no other augmentation: the crop and the mask are the views. The representation of a whole
-series is the max over its steps of f(x), unmasked.
+series is the max over its steps of f(x), unmasked, where f is (with ``swa``, as TS2Vec's code
+does) the average of the encoder's weights after every step, theta_avg = mean_s theta_s.
 """
 from __future__ import annotations
 
 import torch
 
 from ...augment.series.crops import overlapping_crops
-from ...checks import check_int, check_number, check_probability
+from ...checks import check_bool, check_int, check_number, check_probability
 from ...losses import hierarchical_contrastive_loss
+from ...models import copy_frozen, ema_update
 from .common import NO_VIEWS, SERIES_COMMON, SeriesMethod
 
 SETTINGS = dict(
@@ -27,6 +29,8 @@ SETTINGS = dict(
     mask_p=0.5,           # probability that a time step is masked in a view
     alpha=0.5,            # weight of the instance term; 1 - alpha weighs the temporal one
     temporal_unit=0,      # the first pyramid level with a temporal term (0: all of them)
+    swa=True,             # represent with the running mean of the weights over the steps
+                          # (TS2Vec's AveragedModel); False: the last weights
 )
 
 
@@ -39,8 +43,28 @@ class TS2Vec(SeriesMethod):
         check_probability(c["mask_p"], "mask_p", allow_one=False)
         check_number(c["alpha"], "alpha", 0.0, 1.0)
         check_int(c["temporal_unit"], "temporal_unit", minimum=0)
+        check_bool(c["swa"], "swa")
         self.views = self.set_series_views(NO_VIEWS)
         self.encoder = self.build_encoder()
+        # the weights' running mean, updated after each step (a copy of the encoder until then)
+        self.averaged = copy_frozen(self.encoder)
+        self.register_buffer("n_averaged", torch.zeros((), dtype=torch.long))
+
+    def represented_by(self):
+        """The encoder that represents series: the averaged one with ``swa``."""
+        return self.averaged if self.config["swa"] else self.encoder
+
+    def encode(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.represented_by()(inputs, lengths=lengths)
+
+    def per_timestep(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None):
+        """The representation of every step, (B, D, T)."""
+        return self.represented_by().per_timestep(inputs, lengths=lengths)
+
+    def on_step_end(self, step: int, total_steps: int) -> None:
+        n = int(self.n_averaged)
+        ema_update(self.averaged, self.encoder, n / (n + 1))    # mean of the n + 1 iterates
+        self.n_averaged += 1
 
     def _masked(self, v: torch.Tensor) -> torch.Tensor:
         """Per-step features of crop ``v`` (B, C + 1, L) whose last channel flags real steps,
