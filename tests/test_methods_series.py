@@ -66,6 +66,29 @@ def test_padding_stays_out_of_the_representation(name, padded):
 
 
 @pytest.mark.parametrize("name", CLASSES)
+def test_pool_padding_chooses_the_window_of_the_max_pool(name, padded):
+    """pool_padding=True (the default, as the TS2Vec and TS-TCC code) max-pools the per-step
+    map over the whole padded window; False over each item's real steps only, so a wider
+    window of padding leaves its features as they are."""
+    x, lengths = padded.series[:6], padded.lengths[:6]
+    wider = torch.cat([x, torch.zeros(6, 6, 16)], dim=-1)
+    real_steps = torch.arange(64)[None, None, :] < lengths[:, None, None]
+    for pool_padding in (True, False):
+        method = tiny(name, padded, pool_padding=pool_padding).eval()
+        encoders = getattr(method.encoder, "encoders", [method.encoder])  # CrossSensor: per group
+        assert all(e.pool_padding is pool_padding for e in encoders)
+        e = encoders[0]
+        with torch.no_grad():
+            part = x[:, : e.in_channels]
+            h = e.per_timestep(part, lengths=lengths)
+            expected = (h if pool_padding else h.masked_fill(~real_steps, -torch.inf)).amax(-1)
+            torch.testing.assert_close(e(part, lengths=lengths), expected)
+            if not pool_padding:
+                torch.testing.assert_close(e(wider[:, : e.in_channels], lengths=lengths),
+                                           expected)
+
+
+@pytest.mark.parametrize("name", CLASSES)
 def test_fit_checkpoint_round_trip(name, data, tmp_path):
     method = tiny(name, data)
     history = fit(method, data, epochs=2, batch_size=8, max_steps=3, progress=False,

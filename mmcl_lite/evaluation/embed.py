@@ -74,12 +74,14 @@ def model_device(model) -> torch.device:
 def embed(model, data, *, batch_size: int = 512, device=None,
           normalize: bool = False) -> torch.Tensor:
     """Features of every item of ``data`` (a dataset or an (N, ...) tensor): float32 (N, D) on
-    the CPU. A series dataset with ``lengths`` passes each batch's lengths to ``encode``, so
-    padding stays out of the features. Restores the model's train/eval mode afterwards."""
+    the CPU. A series dataset with ``lengths`` passes each batch's lengths to ``encode``, whose
+    encoder zeroes the padding (and pools over the real steps or the whole window, as it is
+    configured: ``pool_padding``). Restores the model's train/eval mode afterwards."""
     x = inputs_of(data)
     check_modality(model, x)
     check_int(batch_size, "batch_size", minimum=1)
-    # padded series carry their true lengths: the encoder pools over those steps only
+    # padded series carry their true lengths; every batch keeps the set's full width T, so an
+    # item's features do not depend on the batch it is embedded in
     lengths = None if torch.is_tensor(data) else getattr(data, "lengths", None)
     dev = as_device(device) if device is not None else model_device(model)
     encode, chunks = _encode_fn(model), []

@@ -88,7 +88,9 @@ def svm_accuracy(train_x, train_y, test_x, test_y) -> float:
 
 def series_features(method, data, *, device=None, batch_size: int = 256) -> torch.Tensor:
     """Frozen features (N, D) of a series dataset: ``embed`` passes the set's ``lengths`` to
-    ``method.encode``, so padded steps of variable-length series stay out of the pooling."""
+    ``method.encode``: the padded steps of variable-length series enter as zeros, and the
+    max-pool covers the real steps or (``pool_padding``, the series methods' default, as the
+    TS2Vec and TS-TCC code) the whole padded window."""
     check_int(batch_size, "batch_size", minimum=1)
     if getattr(data, "modality", None) != "series":
         fail("data", "a SeriesSet", data, TypeError)

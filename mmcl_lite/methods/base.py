@@ -180,7 +180,7 @@ class Method(nn.Module):
 
     def encode(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Backbone features (B, feature_dim): the representation that evaluation probes.
-        ``lengths`` (B,), for padded series only: the encoder pools over each item's steps."""
+        ``lengths`` (B,), for padded series only: the encoder zeroes each item's padding."""
         return self.encoder(inputs) if lengths is None else self.encoder(inputs, lengths=lengths)
 
     @property

@@ -8,7 +8,10 @@ field grows exponentially with depth while every time step keeps its own output.
 
 Inputs are z-normalised float series. ``mask`` (B, T), a keep-mask, zeroes the hidden vector of
 the dropped steps right after the input projection (TS2Vec's timestamp masking); ``lengths``
-(B,) marks right-padding, whose steps are zeroed the same way and left out of the max-pool.
+(B,) marks right-padding, whose steps are zeroed the same way; the max-pool leaves them out,
+or (``pool_padding=True``, as TS2Vec's and TS-TCC's code do) runs over the whole padded window,
+where a padded step's output is that of a zero hidden vector seen by its real neighbours: the
+series' length then shows in its features.
 ``causal=True`` pads on the left only, so that h_t depends on x_0..x_t alone (CPC needs this:
 otherwise z_t would already contain the future it is asked to predict).
 
@@ -54,13 +57,14 @@ class DilatedConvEncoder(nn.Module):
     modality = "series"
 
     def __init__(self, in_channels: int = 1, width: int = 64, depth: int = 6,
-                 out_dim: int = 128, causal: bool = False):
+                 out_dim: int = 128, causal: bool = False, pool_padding: bool = False):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         check_int(width, "width", minimum=1)
         check_int(depth, "depth", minimum=1)
         check_int(out_dim, "out_dim", minimum=1)
         self.causal = check_bool(causal, "causal")
+        self.pool_padding = check_bool(pool_padding, "pool_padding")
         self.input_proj = nn.Conv1d(in_channels, width, 1)
         self.blocks = nn.Sequential(*[_DilatedBlock(width, 2 ** i, causal) for i in range(depth)])
         self.output_proj = nn.Conv1d(width, out_dim, 1)
@@ -80,8 +84,10 @@ class DilatedConvEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
                 mask: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, C, T) -> (B, D): the max over the time steps (within ``lengths`` when given)."""
-        return masked_max(self.per_timestep(x, mask=mask, lengths=lengths), lengths)
+        """(B, C, T) -> (B, D): the max over the time steps (within ``lengths`` when given,
+        unless ``pool_padding``)."""
+        h = self.per_timestep(x, mask=mask, lengths=lengths)
+        return masked_max(h, None if self.pool_padding else lengths)
 
 
 class ChannelGroupEncoder(nn.Module):
@@ -94,12 +100,13 @@ class ChannelGroupEncoder(nn.Module):
     modality = "series"
 
     def __init__(self, in_channels: int, groups, width: int = 64, depth: int = 10,
-                 out_dim: int = 320):
+                 out_dim: int = 320, pool_padding: bool = False):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         self.groups = check_groups(groups, in_channels)
         self.encoders = nn.ModuleList(
-            DilatedConvEncoder(len(g), width, depth, out_dim) for g in self.groups)
+            DilatedConvEncoder(len(g), width, depth, out_dim, pool_padding=pool_padding)
+            for g in self.groups)
         self.group_dim = out_dim
         self.feature_dim = out_dim * len(self.groups)
         self.receptive_field = self.encoders[0].receptive_field
@@ -120,11 +127,12 @@ class ChannelGroupEncoder(nn.Module):
 
 
 def build_series_encoder(name: str = "dilated_conv", in_channels: int = 1, width: int = 64,
-                         depth: int = 10, out_dim: int = 320, causal: bool = False):
+                         depth: int = 10, out_dim: int = 320, causal: bool = False,
+                         pool_padding: bool = False):
     """The series encoder named ``name`` (only "dilated_conv" so far), sized by the series
     methods' settings; a clear error when ``name`` is an encoder of another modality."""
     check_choice(name, "encoder", ["dilated_conv"], case_insensitive=True)
-    return DilatedConvEncoder(in_channels, width, depth, out_dim, causal)
+    return DilatedConvEncoder(in_channels, width, depth, out_dim, causal, pool_padding)
 
 
 # ---------------------------------------------------------------------------- input checks

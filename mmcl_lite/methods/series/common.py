@@ -22,6 +22,8 @@ SERIES_COMMON = dict(
     width=64,                # hidden channels of the dilated convolutions
     depth=10,                # residual blocks: receptive field 1 + 4 (2^depth - 1) steps
     repr_dim=320,            # D, per time step and after the max-pool
+    pool_padding=True,       # padded series: max-pool over the whole padded window, as the
+                             # TS2Vec and TS-TCC code do (False: over the real steps only)
     views=None,              # a SeriesViews (or its dict); None: the method's own default
     seed=None,               # an int makes the initial weights repeat exactly
 )
@@ -44,7 +46,8 @@ class SeriesMethod(Method, register=False):
         c = self.config
         self.check_series_encoder()
         return build_series_encoder(c["encoder"], c["in_channels"], c["width"], c["depth"],
-                                    c["repr_dim"], causal=self.causal)
+                                    c["repr_dim"], causal=self.causal,
+                                    pool_padding=c["pool_padding"])
 
     def set_series_views(self, default: SeriesViews, key: str = "views") -> SeriesViews:
         """``config[key]``, or ``default`` when it is None (recorded as plain data)."""

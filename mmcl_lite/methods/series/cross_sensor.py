@@ -61,7 +61,8 @@ class CrossSensor(SeriesMethod):
         self.views = self.set_series_views(SeriesViews())
         self.check_series_encoder()
         self.encoder = ChannelGroupEncoder(c["in_channels"], c["groups"], c["width"],
-                                           c["depth"], c["repr_dim"])   # checks the groups
+                                           c["depth"], c["repr_dim"],   # checks the groups
+                                           pool_padding=c["pool_padding"])
         c["groups"] = [list(g) for g in self.encoder.groups]            # plain data
         self.projectors = nn.ModuleList(
             MLPHead(c["repr_dim"], c["proj_hidden"], c["proj_dim"]) for _ in c["groups"])
