@@ -63,13 +63,16 @@ $(VENV)/.installed-torch-cpu: | $(PY)
 	  echo "      your pip configuration? see: $(PIP) config list)" >&2; exit 1; }
 	touch $@
 
+# --no-compile: pip would byte-compile every file of every package (torch alone has thousands);
+# Python compiles and caches what is actually imported, on first import.
 $(STAMP_NB): pyproject.toml $(STAMP_TORCH) | $(PY)
-	$(PIP) install --quiet -e ".[notebooks]"
+	$(PIP) install --quiet --no-compile -e ".[notebooks]"
 	touch $@
 
-$(STAMP_TEST): pyproject.toml $(STAMP_NB)
-	$(PIP) install --quiet -e ".[notebooks,dev]"
-	touch $@
+# One pip run for both extras (not the notebooks' and then the test tools' again): it stamps both.
+$(STAMP_TEST): pyproject.toml $(STAMP_TORCH) | $(PY)
+	$(PIP) install --quiet --no-compile -e ".[notebooks,dev]"
+	touch $(STAMP_NB) $@
 
 setup: $(STAMP_TEST)
 
