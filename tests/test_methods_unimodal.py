@@ -236,8 +236,9 @@ def test_swav_defaults_keep_the_object_in_view_without_local_crops_or_queue(data
         SwAV(crop_scale=0.6)
 
 
-def test_byol_predictor_learns_at_its_own_lr():
-    m = BYOL(proj_dim=8, proj_hidden=16, pred_hidden=16, predictor_lr_scale=10.0)
+@pytest.mark.parametrize("cls", [BYOL, SimSiam])
+def test_predictor_learns_at_its_own_lr(cls):
+    m = cls(proj_dim=8, proj_hidden=16, pred_hidden=16, predictor_lr_scale=10.0)
     opt = m.configure_optimizer(1e-3, 0.01)
     pred = {id(p) for p in m.predictor.parameters()}
     for group in opt.param_groups:
@@ -248,7 +249,7 @@ def test_byol_predictor_learns_at_its_own_lr():
     n_trainable = sum(p.requires_grad for p in m.parameters())
     assert sum(len(g["params"]) for g in opt.param_groups) == n_trainable
     with pytest.raises(ValueError, match="^predictor_lr_scale"):
-        BYOL(predictor_lr_scale=0.0)
+        cls(predictor_lr_scale=0.0)
 
 
 def test_byol_views_rotate_the_hue_fully_by_default():

@@ -21,7 +21,9 @@ The backbone itself need not collapse as far: the projector alone can absorb the
 solution.
 
 The heads are the SimSiam paper's CIFAR ones: a 2,048-wide projector and a 512-wide predictor
-bottleneck (notebook 05 compares them with narrower ones).
+bottleneck (notebook 05 compares them with narrower ones). With them, and with AdamW, the small
+ConvNet on shapes loses feature dimensions early and does not learn; BYOL's heads (projector
+512 -> 128, predictor 512) with ``predictor_lr_scale=10`` do (``tests/test_learning.py``).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...augment import ImageViews
-from ...checks import check_bool
+from ...checks import check_bool, check_positive
 from ...losses import embedding_std, symmetric_negative_cosine
 from ...models import MLPHead
 from ..base import COMMON, Method
@@ -43,6 +45,8 @@ SETTINGS = dict(
     stop_gradient=True,  # False: the ablation that collapses
     use_predictor=True,  # False: the other ablation
     proj_last_bn=True,   # BN without affine on z, as in the SimSiam code
+    predictor_lr_scale=1.0,  # the predictor learns at this multiple of the base lr (the paper
+                             # keeps it undecayed; BYOL's 10 also lets SimSiam learn on shapes)
 )
 
 
@@ -54,6 +58,7 @@ class SimSiam(Method):
         c = self.config
         for name in ("stop_gradient", "use_predictor", "proj_last_bn"):
             check_bool(c[name], name)
+        check_positive(c["predictor_lr_scale"], "predictor_lr_scale")
         self.views = self.set_views(c["views"], lambda: ImageViews.simclr(size=c["image_size"]))
         self.encoder = self.build_encoder()
         self.projector = MLPHead(self.encoder.feature_dim, c["proj_hidden"], c["proj_dim"],
@@ -61,6 +66,10 @@ class SimSiam(Method):
         self.predictor = (MLPHead(c["proj_dim"], c["pred_hidden"], c["proj_dim"])
                           if c["use_predictor"] else nn.Identity())
         self.stop_gradient, self.use_predictor = c["stop_gradient"], c["use_predictor"]
+
+    def lr_multipliers(self) -> dict[str, float]:
+        # a predictor that keeps up with the projector (Tian, Chen, Ganguli, ICML 2021)
+        return {"predictor.": self.config["predictor_lr_scale"]}
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """z = g(f(x)), (B, proj_dim)."""
