@@ -63,15 +63,15 @@ $(VENV)/.installed-torch-cpu: | $(PY)
 	  echo "      your pip configuration? see: $(PIP) config list)" >&2; exit 1; }
 	touch $@
 
-# --no-compile: pip would byte-compile every file of every package (torch alone has thousands);
-# Python compiles and caches what is actually imported, on first import.
 $(STAMP_NB): pyproject.toml $(STAMP_TORCH) | $(PY)
-	$(PIP) install --quiet --no-compile -e ".[notebooks]"
+	$(PIP) install --quiet -e ".[notebooks]"
 	touch $@
 
 # One pip run for both extras (not the notebooks' and then the test tools' again): it stamps both.
+# pip byte-compiles what it installs; keep it: where PYTHONDONTWRITEBYTECODE is set, Python
+# never caches bytecode itself, and every process would compile torch's modules anew.
 $(STAMP_TEST): pyproject.toml $(STAMP_TORCH) | $(PY)
-	$(PIP) install --quiet --no-compile -e ".[notebooks,dev]"
+	$(PIP) install --quiet -e ".[notebooks,dev]"
 	touch $(STAMP_NB) $@
 
 setup: $(STAMP_TEST)
