@@ -214,9 +214,11 @@ class Method(nn.Module):
         pass
 
     def lr_multipliers(self) -> dict[str, float]:
-        """{parameter-name prefix: factor} for the parts that learn at ``factor * lr``
-        (default: none)."""
-        return {}
+        """{parameter-name prefix: factor} for the parts that learn at ``factor * lr``: the
+        predictor at ``predictor_lr_scale`` in a method with that setting (BYOL, SimSiam: a
+        predictor that keeps up with the projector, Tian, Chen, Ganguli, ICML 2021), else none."""
+        scale = self.config.get("predictor_lr_scale")
+        return {} if scale is None else {"predictor.": scale}
 
     def configure_optimizer(self, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         """AdamW without weight decay on biases and norm parameters (the usual practice), and

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 
 from ...augment import ImageViews
-from ...checks import check_choice, check_number
+from ...checks import check_choice, check_positive
 from ...losses import embedding_std, symmetric_negative_cosine
 from ...models import MLPHead, copy_frozen, cosine_tau, ema_update
 from ..base import COMMON, Method
@@ -52,7 +52,7 @@ class BYOL(Method):
         super().__init__(**settings)
         c = self.config
         check_choice(c["ema_schedule"], "ema_schedule", EMA_SCHEDULES)
-        check_number(c["predictor_lr_scale"], "predictor_lr_scale", low=0.0, low_open=True)
+        check_positive(c["predictor_lr_scale"], "predictor_lr_scale")
         self.views = self.set_views(
             c["views"], lambda: ImageViews.simclr(size=c["image_size"]).replace(hue=0.5))
         self.encoder = self.build_encoder()
@@ -61,11 +61,6 @@ class BYOL(Method):
         self.target_encoder = copy_frozen(self.encoder)      # EMA of the online network
         self.target_projector = copy_frozen(self.projector)  # (the target has no predictor)
         self.tau = c["ema"]  # the tau of the next EMA update (reported by training_step)
-
-    def lr_multipliers(self) -> dict[str, float]:
-        # A predictor that keeps up with the projector is what makes BYOL learn fast (Tian et
-        # al., ICML 2021, fit it near-optimally; SimSiam keeps its lr fixed).
-        return {"predictor.": self.config["predictor_lr_scale"]}
 
     def tau_at(self, step: int, total_steps: int) -> float:
         if self.config["ema_schedule"] == "constant":

@@ -67,10 +67,6 @@ class SimSiam(Method):
                           if c["use_predictor"] else nn.Identity())
         self.stop_gradient, self.use_predictor = c["stop_gradient"], c["use_predictor"]
 
-    def lr_multipliers(self) -> dict[str, float]:
-        # a predictor that keeps up with the projector (Tian, Chen, Ganguli, ICML 2021)
-        return {"predictor.": self.config["predictor_lr_scale"]}
-
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """z = g(f(x)), (B, proj_dim)."""
         return self.projector(self.encoder(x))
