@@ -96,14 +96,15 @@ def results_bar(rows: dict, columns=("linear", "knn"), title: str = "accuracy"):
     names = list(rows)
     x = np.arange(len(names))
     width = 0.8 / len(columns)
-    fig, ax = plt.subplots(figsize=(1.3 * len(names) + 2, 3.2))
+    fig, ax = plt.subplots(figsize=(1.3 * len(names) + 3.2, 3.2))
     for i, col in enumerate(columns):
         vals = [100 * rows[n].get(col, np.nan) for n in names]
         bars = ax.bar(x + (i - (len(columns) - 1) / 2) * width, vals, width, label=col)
         ax.bar_label(bars, fmt="%.0f", fontsize=7)
     ax.set_xticks(x, names, fontsize=8)
     ax.set(ylabel="accuracy (%)", ylim=(0, 105), title=title)
-    ax.legend(fontsize=8)
+    # outside the axes: bars near 100% leave no free corner inside
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
