@@ -1,4 +1,5 @@
-"""Command line: python -m mmcl_lite demo | train | bench {throughput,step,methods,recipe,series}
+"""Command line: python -m mmcl_lite demo | train | bench {throughput,step,methods,recipe,series,
+fusion}
 | zoo.
 
 This module only dispatches: the parser is ``apps.cli``, each command an app. A bad argument
@@ -33,6 +34,9 @@ def _run(args) -> None:
         bench_series(args.datasets.split(","),
                      args.methods.split(",") if args.methods else SERIES_METHODS,
                      args.seeds, baselines=args.baselines, steps=args.steps, save=args.save)
+    elif args.what == "fusion":
+        from .apps.bench_fusion import bench_fusion
+        bench_fusion(args.seeds, save=args.save)
     elif args.what == "recipe":
         from .apps.bench_recipe import bench_recipe
         bench_recipe(args.recipe, seeds=args.seeds)

@@ -17,7 +17,8 @@ BENCHES = {"throughput": "training pairs/s of three data pipelines on this devic
            "methods": "SimCLR, MoCo, SimSiam, BYOL, SwAV on one budget, against baselines",
            "recipe": "one zoo recipe (default the demo's) over seeds: accuracy, mean and spread",
            "series": "CPC, TS2Vec, TS-TCC, cross-sensor on UEA sets over seeds, against DTW, "
-                     "MiniRocket and published figures"}
+                     "MiniRocket and published figures",
+           "fusion": "CLIP vs a fusion model on swapped-binding captions (relations), over seeds"}
 SERIES_SEEDS = 5  # bench series: seeds 0..4 unless --seeds says how many
 
 
@@ -164,7 +165,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--recipe", default="simclr-shapes", type=_choice(list(RECIPES)),
                    help=f"recipe: one of {', '.join(RECIPES)}")
     b.add_argument("--seeds", default=None,
-                   help="recipe: comma-separated training seeds (default 0,1,2); "
+                   help="recipe, fusion: comma-separated training seeds (default 0,1,2); "
                         f"series: how many seeds, 0..n-1 (default {SERIES_SEEDS})")
     b.add_argument("--datasets", default="basicmotions,japanesevowels",
                    help="series: comma-separated series datasets (basicmotions, "
@@ -172,7 +173,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-baselines", dest="baselines", action="store_false",
                    help="series: skip the raw-SVM, DTW 1-NN, MiniRocket and random-weight rows")
     b.add_argument("--save", default=None,
-                   help="series: also write the result as JSON to this path")
+                   help="series, fusion: also write the result as JSON to this path")
     z = sub.add_parser("zoo", help="remake the model zoo's runs (make zoo) and print their times")
     z.add_argument("--names", default=None,
                    help="comma-separated runs and tables (default: all of them)")

@@ -3,6 +3,7 @@
 ``series``: ``SeriesViews`` for (B, C, T), composing ``series_ops`` (jitter, scaling, magnitude
 and time warps, segment permutation, timestamp masks, frequency perturbation, crop-and-resample),
 and ``overlapping_crops`` (TS2Vec's two windows that share a stretch).
+``text``: ``mask_tokens`` (BERT's masking for masked language modelling).
 ``image``: ``ImageViews`` (SimCLR-style crop, flip, colour jitter, grayscale, blur, solarize),
 ``MultiCropViews`` (SwAV's global + local crops) and ``ops``, the batched functional ops.
 """
@@ -11,9 +12,10 @@ import dataclasses
 from ..checks import fail
 from .image import ImageViews, MultiCropViews, ops
 from .series import SeriesViews, overlapping_crops, timestamp_mask
+from .text import mask_tokens
 from .series import transforms as series_ops
 
-__all__ = ["ImageViews", "MultiCropViews", "SeriesViews", "ops", "overlapping_crops",
+__all__ = ["ImageViews", "MultiCropViews", "SeriesViews", "mask_tokens", "ops", "overlapping_crops",
            "series_ops", "timestamp_mask", "views_from_config"]
 
 # Keys that only series views have: a dict with any of them rebuilds SeriesViews (crop_scale is

@@ -7,12 +7,14 @@ listed in :data:`DATASETS`; any other UEA/UCR problem is reached as ``"uea:<Name
 from __future__ import annotations
 
 from ..checks import check_choice
-from .images import load_cifar10, load_digits, make_shapes
+from .images import load_cifar10, load_digits, make_relations, make_shapes
 from .series import UEA_BUNDLED, load_uea, make_activities
 
 # name -> one line for --help
 DATASETS = {
     "shapes": "procedural shapes with captions and attributes, 6 classes (generated)",
+    "relations": "two shapes and a relation per image, captions that bind attributes, 4 "
+                 "relations (generated)",
     "digits": "scikit-learn's 1,797 handwritten digits, 10 classes (shipped)",
     "cifar10": "CIFAR-10, 10 classes (downloaded once with download=True, then cached)",
     "activities": "synthetic accelerometer + gyroscope series, 6 activities (generated)",
@@ -35,7 +37,7 @@ def load_dataset(name: str, *, download: bool = False, n: int = 6000,
     """(train, test) of the dataset ``name`` (case-insensitive; one of :data:`DATASETS`, or
     ``"uea:<Name>"`` for any UEA/UCR problem).
 
-    ``n``, ``test_fraction`` and ``seed`` shape the generated sets (shapes, activities) and the
+    ``n``, ``test_fraction`` and ``seed`` shape the generated sets (shapes, relations, activities) and the
     split of digits; cifar10 and the UEA/UCR problems keep their official train/test split.
     """
     if isinstance(name, str) and name.lower().startswith(UEA_PREFIX):
@@ -43,6 +45,8 @@ def load_dataset(name: str, *, download: bool = False, n: int = 6000,
     name = check_choice(name, "data", DATASETS, case_insensitive=True)
     if name == "shapes":
         return make_shapes(n, seed=seed).split(test_fraction, seed=seed)
+    if name == "relations":
+        return make_relations(n, seed=seed).split(test_fraction, seed=seed)
     if name == "activities":
         return make_activities(n, seed=seed).split(test_fraction, seed=seed)
     if name == "digits":

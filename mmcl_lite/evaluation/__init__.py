@@ -9,9 +9,12 @@ series_baselines  raw-series SVM, DTW 1-NN, MiniRocket, random encoder; publishe
 zeroshot     zero-shot classification from prompts (the prompts come with the dataset)
 retrieval    image <-> text Recall@K
 compositional  held-out attribute combinations
+binding      swapped-binding hard negatives, fusion re-ranking, masked attribute words
 tables       text tables of results
 """
 from .baselines import baselines, compare, evaluate_method
+from .binding import (binding_accuracy, binding_report, masked_word_accuracy, pair_scores,
+                      rerank_retrieval)
 from .collapse import effective_rank, embedding_std
 from .compositional import combination_mask, compositional_accuracy, split_by_combinations
 from .embed import embed, inputs_of, raw_features, raw_pixel_features
@@ -32,4 +35,5 @@ __all__ = ["embed", "inputs_of", "raw_features", "raw_pixel_features", "knn_accu
            "combination_mask", "split_by_combinations", "compositional_accuracy",
            "svm_protocol", "svm_accuracy", "series_features", "evaluate_series",
            "series_baselines", "raw_svm_accuracy", "dtw_1nn_accuracy", "minirocket_accuracy",
-           "random_encoder_accuracy", "PUBLISHED"]
+           "random_encoder_accuracy", "PUBLISHED", "binding_accuracy", "binding_report", "masked_word_accuracy",
+           "pair_scores", "rerank_retrieval"]

@@ -10,6 +10,8 @@ from .cpc import cpc_loss
 from .hierarchical import (hierarchical_contrastive_loss, instance_contrastive_loss,
                            temporal_contrastive_loss)
 from .info_nce import info_nce
+from .itm import itm_loss, mine_hard_negatives
+from .mlm import mlm_loss
 from .negative_cosine import negative_cosine_similarity, symmetric_negative_cosine
 from .nt_xent import nt_xent
 from .sinkhorn import sinkhorn
@@ -24,6 +26,9 @@ __all__ = [
     "embedding_std",
     "hierarchical_contrastive_loss",
     "info_nce",
+    "itm_loss",
+    "mine_hard_negatives",
+    "mlm_loss",
     "instance_contrastive_loss",
     "negative_cosine_similarity",
     "nt_xent",

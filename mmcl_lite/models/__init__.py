@@ -1,6 +1,7 @@
 """Encoders for every modality, heads, and the helpers that methods are built from."""
 from .encoders import ENCODERS, build_encoder, encoders_for
 from .ema import copy_frozen, cosine_tau, ema_update
+from .fusion import CrossModalSeriesEncoder, FusionEncoder, PatchTokens
 from .heads import MLPHead
 from .prototypes import Prototypes
 from .queue import KeyQueue
@@ -11,6 +12,7 @@ from .vision import ConvNet, InputNorm, ResNet18
 
 __all__ = ["ENCODERS", "ConvNet", "DilatedConvEncoder", "ChannelGroupEncoder",
            "ContextNetwork", "build_series_encoder", "InputNorm", "ResNet18",
-           "build_encoder", "encoders_for", "MLPHead", "copy_frozen", "cosine_tau",
+           "build_encoder", "encoders_for", "FusionEncoder", "PatchTokens",
+           "CrossModalSeriesEncoder", "MLPHead", "copy_frozen", "cosine_tau",
            "ema_update", "KeyQueue", "Prototypes", "PretrainedSentenceEncoder",
            "TextTransformer", "build_caption_tokenizer", "tokenize"]

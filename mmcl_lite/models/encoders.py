@@ -8,10 +8,12 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..checks import check_choice, check_int
+from .fusion import CrossModalSeriesEncoder
 from .series import DilatedConvEncoder
 from .vision import ConvNet, ResNet18
 
-ENCODERS = {"convnet": ConvNet, "resnet18": ResNet18, "dilated_conv": DilatedConvEncoder}
+ENCODERS = {"convnet": ConvNet, "resnet18": ResNet18, "dilated_conv": DilatedConvEncoder,
+            "crossmodal": CrossModalSeriesEncoder}
 
 
 def encoders_for(modality: str) -> list[str]:

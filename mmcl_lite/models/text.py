@@ -100,6 +100,18 @@ def _wrap(tok, model_max_length: int = 64):
         padding_side="right")
 
 
+def caption_tokenizer(tokenizer, captions, vocab_size: int = 1000):
+    """The scratch text tower's tokenizer: ``tokenizer`` itself (a PreTrainedTokenizerFast or
+    its JSON string), or, when it is None, one built on ``captions`` (the training captions,
+    which are then required)."""
+    if tokenizer is None:
+        if captions is None:
+            fail("captions", "the training captions (e.g. captions=train.captions), from which "
+                 "the scratch text tower builds its vocabulary", None)
+        return build_caption_tokenizer(captions, vocab_size=vocab_size)
+    return tokenizer_from_json(tokenizer) if isinstance(tokenizer, str) else tokenizer
+
+
 def tokenizer_to_json(tokenizer) -> str:
     """The whole tokenizer (vocabulary, normaliser, templates) as one JSON string: plain data
     that a checkpoint's config can carry and :func:`tokenizer_from_json` turns back."""
@@ -177,12 +189,19 @@ class TextTransformer(nn.Module):
         self.feature_dim = width
         self.max_length = max_length
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def token_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The last layer's vector of every token, (B, L, width)."""
         if input_ids.shape[1] > self.max_length:
             fail("input_ids", f"at most max_length={self.max_length} tokens (the positions this "
                  "tower has)", said(f"{input_ids.shape[1]} tokens"))
-        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, L, width) token vectors -> (B, width) by this tower's ``pooling``."""
         return hidden[:, 0] if self.pooling == "cls" else mean_pool(hidden, attention_mask)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.pool(self.token_states(input_ids, attention_mask), attention_mask)
 
 
 # -------------------------------------------------------------- a locked pretrained tower

@@ -52,6 +52,11 @@ class ConvNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The last block's map before pooling, (B, 8w, H/8, W/8): one vector per image region
+        (``forward`` is its spatial mean)."""
+        return self.net[:-2](x)
+
 
 class ResNet18(nn.Module):
     """torchvision's ResNet-18 with the CIFAR stem (3x3 conv, stride 1, no max-pool), as in the

@@ -65,3 +65,15 @@ SERIES = dict(
     large_values=100_000,  # N * C * T of the (padded) training tensor, as TS2Vec's data.size
 )
 SERIES_FAST = dict(SERIES, steps=2, steps_large=2)  # MMCL_FAST: a smoke run
+
+# `python -m mmcl_lite bench fusion` and the zoo's fusion runs (notebook 09): the relations set,
+# one budget for the dual encoder and the fusion model.
+FUSION = dict(
+    n_images=8000,         # two-object scenes rendered per seed (75% train / 25% test)
+    test_fraction=0.25,
+    epochs=20,             # 940 optimiser steps at batch 128
+    batch_size=128,
+    lr=1e-3,               # AdamW; transformers train less stably at the image methods' 2e-3
+    weight_decay=0.01,
+)
+FUSION_FAST = dict(FUSION, n_images=800, epochs=1)  # MMCL_FAST: a smoke run

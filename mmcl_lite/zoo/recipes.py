@@ -16,7 +16,7 @@ from ..methods import method_by_name
 from ..runtime import seed_everything
 from .. import evaluation
 from ..training import fit
-from ..training.defaults import BENCH_METHODS, DEMO
+from ..training.defaults import BENCH_METHODS, DEMO, FUSION
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,29 @@ RECIPES = {
         notebook="03_simclr",
         about="SimCLR on scikit-learn's digits (ConvNet, 60 epochs at batch 128: 600 steps)",
     ),
+    # notebook 09: a dual encoder and the fusion model on the relations set, one budget
+    "clip-relations": Recipe(
+        method="CLIP",
+        settings=dict(seed=0),
+        data=dict(name="relations", n=FUSION["n_images"], seed=0,
+                  test_fraction=FUSION["test_fraction"]),
+        fit={k: FUSION[k] for k in ("epochs", "batch_size", "lr", "weight_decay")},
+        snapshot_items=0,
+        notebook="09_fusion",
+        about="CLIP on two-object relations (ConvNet + small BERT, 20 epochs at batch 128)",
+        extra={"binding": True},
+    ),
+    "fusion-relations": Recipe(
+        method="Fusion",
+        settings=dict(seed=0),
+        data=dict(name="relations", n=FUSION["n_images"], seed=0,
+                  test_fraction=FUSION["test_fraction"]),
+        fit={k: FUSION[k] for k in ("epochs", "batch_size", "lr", "weight_decay")},
+        snapshot_items=0,
+        notebook="09_fusion",
+        about="the fusion model (ITC + ITM + MLM) on two-object relations, CLIP's budget",
+        extra={"binding": True},
+    ),
 }
 
 
@@ -111,4 +134,6 @@ def train(name: str, progress: bool = True, device=None):
     meta = {"recipe": name, "data": r.data, "fit": r.fit, "notebook": r.notebook,
             "about": r.about, "results": results, "seconds_total": seconds,
             "seconds_training": history.seconds}
+    if r.extra.get("binding"):  # swapped-caption tests, retrieval, masked words (notebook 09)
+        meta["binding"] = evaluation.binding_report(method.eval(), test_set)
     return method.cpu(), history, meta

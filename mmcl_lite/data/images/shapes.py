@@ -93,19 +93,32 @@ def _draw_factors(n: int, g: torch.Generator) -> dict:
     }
 
 
-def _render(f: dict, image_size: int, g: torch.Generator) -> torch.Tensor:
-    """Render one chunk of factors to uint8 (B,3,S,S)."""
-    b, s = len(f["shape"]), image_size
-    grid = (torch.arange(s, dtype=torch.float32) + 0.5) / s
-    v, u = torch.meshgrid(grid, grid, indexing="ij")
-    u, v = u.expand(b, s, s), v.expand(b, s, s)
-    r = f["radius"].view(b, 1, 1)
-    dx, dy = (u - f["x"].view(b, 1, 1)) / r, (v - f["y"].view(b, 1, 1)) / r
-    theta = torch.deg2rad(f["rotation"]).view(b, 1, 1)
+def shape_alpha(shape, cx, cy, radius, rotation, u, v) -> torch.Tensor:
+    """Coverage in [0, 1] of one shape per image, (B, 1, S, S): shape (B,) indexes SHAPES;
+    centre cx, cy and radius (B,) are fractions of the image, rotation (B,) in degrees; u, v
+    (B, S, S) are the pixel centres' coordinates."""
+    b, s = len(shape), u.shape[-1]
+    r = radius.view(b, 1, 1)
+    dx, dy = (u - cx.view(b, 1, 1)) / r, (v - cy.view(b, 1, 1)) / r
+    theta = torch.deg2rad(rotation).view(b, 1, 1)
     x = torch.cos(theta) * dx + torch.sin(theta) * dy
     y = -torch.sin(theta) * dx + torch.cos(theta) * dy
     # distance in pixels -> a one-pixel linear ramp gives cheap anti-aliasing
-    alpha = (0.5 - _outline_distance(f["shape"], x, y) * r * s).clamp(0, 1).unsqueeze(1)
+    return (0.5 - _outline_distance(shape, x, y) * r * s).clamp(0, 1).unsqueeze(1)
+
+
+def pixel_grid(b: int, s: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(u, v), each (b, s, s): the x and y of every pixel centre as fractions of the image."""
+    grid = (torch.arange(s, dtype=torch.float32) + 0.5) / s
+    v, u = torch.meshgrid(grid, grid, indexing="ij")
+    return u.expand(b, s, s), v.expand(b, s, s)
+
+
+def _render(f: dict, image_size: int, g: torch.Generator) -> torch.Tensor:
+    """Render one chunk of factors to uint8 (B,3,S,S)."""
+    b = len(f["shape"])
+    u, v = pixel_grid(b, image_size)
+    alpha = shape_alpha(f["shape"], f["x"], f["y"], f["radius"], f["rotation"], u, v)
     palette = torch.tensor(list(COLOURS.values()), dtype=torch.float32) / 255
     colour = (palette[f["colour"]] + 0.06 * torch.randn(b, 3, generator=g)).clamp(0, 1)
     # muted backgrounds whose pattern contrast stays below the shape's, so the shape is

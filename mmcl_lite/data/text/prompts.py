@@ -29,7 +29,9 @@ class Prompts:
     held_out:  [(value, value), ...] combinations of ``held_out_attributes`` kept out of
                training in compositional tests;
     default_attribute: the attribute zero-shot evaluation classifies when not told;
-    corpus:    captions that use every word the dataset can write (a tokenizer's vocabulary)."""
+    corpus:    captions that use every word the dataset can write (a tokenizer's vocabulary);
+    negatives: None, or a function(data) -> {kind: [one caption per item]} giving captions with
+               each caption's words and another meaning (hard negatives for matching)."""
 
     templates: dict = field(default_factory=dict)
     synonyms: dict = field(default_factory=dict)
@@ -37,6 +39,7 @@ class Prompts:
     held_out_attributes: tuple = ()
     corpus: list = field(default_factory=list)
     default_attribute: str = "label"   # what zero-shot classifies when not told
+    negatives: object = None           # function(data) -> {kind: captions}, or None
 
     def templates_for(self, attribute) -> list:
         """The templates for ``attribute`` ("shape", ("colour", "shape"), ...), or ["a {}"]."""

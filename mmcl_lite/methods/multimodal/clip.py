@@ -87,14 +87,7 @@ class CLIP(Method):
             crop_scale=(0.8, 1.0), flip_p=0.0))
         tokenizer = c["tokenizer"]
         if text_tower == "scratch":
-            if tokenizer is None:
-                if c["captions"] is None:
-                    fail("captions", "the training captions (e.g. captions=train.captions), from "
-                         "which the scratch text tower builds its vocabulary", None)
-                tokenizer = text_models.build_caption_tokenizer(c["captions"],
-                                                                vocab_size=c["vocab_size"])
-            elif isinstance(tokenizer, str):
-                tokenizer = text_models.tokenizer_from_json(tokenizer)
+            tokenizer = text_models.caption_tokenizer(tokenizer, c["captions"], c["vocab_size"])
             config["tokenizer"] = text_models.tokenizer_to_json(tokenizer)
         else:
             config["tokenizer"] = None  # MiniLM brings its own

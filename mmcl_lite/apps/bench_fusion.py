@@ -1,0 +1,142 @@
+"""``python -m mmcl_lite bench fusion``: where a dual encoder reads captions as bags of words,
+does a fusion model bind?
+
+For each seed, a relations set (``data.make_relations``, generated with that seed) trains three
+models on one budget (``training.defaults.FUSION``): CLIP (a dual encoder with the same image
+and text towers), the fusion model, and the fusion model without its swapped-caption negatives
+(``swap_negatives=False``: in-batch mining alone). Each is scored on held-out images against
+their swapped captions (``evaluation.binding_accuracy``: chance 50%), on retrieval (the fusion
+model re-ranking its towers' top 10) and, for the fusion models, on filling in masked attribute
+words with the image and with a blank one. The table gives mean and spread (max - min) over the
+seeds and the training time; progress goes to stderr, the table to stdout.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from .. import evaluation
+from ..checks import check_int, fail
+from ..data import load_dataset
+from ..files import write_atomically
+from ..methods import CLIP, Fusion
+from ..runtime import describe, fast_mode, seed_everything
+from ..training import fit
+from ..training.defaults import FUSION, FUSION_FAST
+from ..zoo import ARTIFACTS
+
+MODELS = {  # row name -> (class, settings besides the seed)
+    "CLIP (dual encoder)": (CLIP, {}),
+    "fusion, mined negatives only": (Fusion, {"swap_negatives": False}),
+    "fusion": (Fusion, {}),
+}
+SHIPPED = ARTIFACTS / "bench-fusion" / "bench.json"
+BENCH_FORMAT = "mmcl-lite bench fusion 1"
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def budget() -> dict:
+    """FUSION (FUSION_FAST in FAST mode)."""
+    return FUSION_FAST if fast_mode() else FUSION
+
+
+def run_seed(seed: int, recipe: dict, progress: bool = True, models=MODELS) -> dict:
+    """{row name: score(...) + {"seconds": training time}} for one seed."""
+    train, test = load_dataset("relations", n=recipe["n_images"], seed=seed,
+                               test_fraction=recipe["test_fraction"])
+    out = {}
+    for name, (cls, settings) in models.items():
+        seed_everything(seed)
+        model = cls.for_data(train, seed=seed, **settings)
+        started = time.perf_counter()
+        history = fit(model, train, epochs=recipe["epochs"], batch_size=recipe["batch_size"],
+                      lr=recipe["lr"], weight_decay=recipe["weight_decay"], seed=seed,
+                      progress=progress)
+        seconds = time.perf_counter() - started
+        if history.status != "completed":
+            _log(f"{name} seed {seed}: {history.status}: {history.message}")
+        model.eval()
+        out[name] = {**evaluation.binding_report(model, test), "seconds": seconds, "steps": len(history.steps)}
+        _log(f"seed {seed} {name}: " + ", ".join(
+            f"{k} {v:.1%}" for k, v in out[name].get("itm", out[name]["cosine"]).items())
+            + f" ({seconds:.0f} s)")
+    return out
+
+
+def _cell(values) -> str:
+    mean = statistics.fmean(values)
+    spread = max(values) - min(values)
+    return f"{100 * mean:5.1f} ± {100 * spread:4.1f}" if len(values) > 1 else f"{100 * mean:5.1f}"
+
+
+def format_fusion_table(result: dict) -> str:
+    """The bench's text table from its result dict (also what ``load_bench`` returns)."""
+    runs = result["runs"]  # [per seed: {row: score}]
+    kinds = ("colours", "relation", "objects")
+    lines = [f"Swapped-binding test: true caption vs swapped caption, held-out images "
+             f"(chance 50%); mean ± spread over {len(runs)} seed(s)",
+             f"{'model / scorer':36s}" + "".join(f"{k:>15s}" for k in kinds)
+             + f"{'i2t R@1':>15s}{'train s':>9s}"]
+    for name in MODELS:
+        rows = [r[name] for r in runs if name in r]
+        if not rows:
+            continue
+        scorers = [("cosine", "towers' cosine")] + ([("itm", "ITM head")] if "itm" in rows[0]
+                                                    else [])
+        for key, label in scorers:
+            r1 = ([r["rerank"]["reranked"]["i2t_R@1"] for r in rows] if key == "itm"
+                  else [r["retrieval"]["i2t_R@1"] for r in rows])
+            lines.append(f"{name + ', ' + label:36s}"
+                         + "".join(f"{_cell([r[key][k] for r in rows]):>15s}" for k in kinds)
+                         + f"{_cell(r1):>15s}"
+                         + f"{statistics.fmean(r['seconds'] for r in rows):9.0f}")
+    fusion = [r["fusion"] for r in runs if "fusion" in r]
+    if fusion:
+        lines.append("")
+        lines.append("Masked attribute words filled in by the fusion model (chance: 1 in 6 "
+                     "colours, 4 shapes, 2 sizes, 4 relation words)")
+        words = list(fusion[0]["mlm_image"])
+        lines.append(f"{'sees':36s}" + "".join(f"{w:>15s}" for w in words))
+        for key, label in (("mlm_image", "the image"), ("mlm_blank", "a blank image")):
+            lines.append(f"{label:36s}"
+                         + "".join(f"{_cell([r[key][w] for r in fusion]):>15s}" for w in words))
+    return "\n".join(lines)
+
+
+def bench_fusion(seeds=(0, 1, 2), *, progress: bool = True, save=None) -> dict:
+    """Train and score the three models with each seed; print the table. Returns {"runs":
+    [per seed], "seeds", "recipe", "machine", "table"}; ``save`` (a path) writes it as JSON."""
+    seeds = [check_int(s, "seeds", minimum=0) for s in seeds]
+    if not seeds:
+        fail("seeds", "at least one seed", seeds)
+    recipe = budget()
+    print(describe())
+    print(f"relations: {recipe['n_images']} scenes per seed ({1 - recipe['test_fraction']:.0%} "
+          f"train), {recipe['epochs']} epochs at batch {recipe['batch_size']}, lr {recipe['lr']}")
+    runs = [run_seed(s, recipe, progress) for s in seeds]
+    result = {"format": BENCH_FORMAT, "runs": runs, "seeds": seeds, "recipe": recipe,
+              "machine": describe()}
+    result["table"] = format_fusion_table(result)
+    print(result["table"])
+    if save is not None:
+        text = json.dumps(result, indent=1)
+        Path(save).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(Path(save), lambda f: f.write(text.encode()))
+    return result
+
+
+def load_bench(path=SHIPPED) -> dict:
+    """A saved ``bench fusion`` result (default: the one shipped in the zoo)."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        fail("path", "a bench fusion JSON file", f"{path} ({type(err).__name__})")
+    if record.get("format") != BENCH_FORMAT:
+        fail("path", f"a file of format {BENCH_FORMAT!r}", str(path))
+    return record
