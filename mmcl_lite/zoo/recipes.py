@@ -33,6 +33,16 @@ class Recipe:
     extra: dict = field(default_factory=dict)
 
 
+def _relations_recipe(method: str, about: str) -> Recipe:
+    """Notebook 09's runs: ``method`` on the relations set with training.defaults.FUSION."""
+    return Recipe(
+        method=method, settings=dict(seed=0),
+        data=dict(name="relations", n=FUSION["n_images"], seed=0,
+                  test_fraction=FUSION["test_fraction"]),
+        fit={k: FUSION[k] for k in ("epochs", "batch_size", "lr", "weight_decay")},
+        snapshot_items=0, notebook="09_fusion", about=about, extra={"binding": True})
+
+
 RECIPES = {
     "simclr-shapes": Recipe(     # the demo's settings (training.defaults.DEMO)
         method="SimCLR",
@@ -66,28 +76,10 @@ RECIPES = {
         about="SimCLR on scikit-learn's digits (ConvNet, 60 epochs at batch 128: 600 steps)",
     ),
     # notebook 09: a dual encoder and the fusion model on the relations set, one budget
-    "clip-relations": Recipe(
-        method="CLIP",
-        settings=dict(seed=0),
-        data=dict(name="relations", n=FUSION["n_images"], seed=0,
-                  test_fraction=FUSION["test_fraction"]),
-        fit={k: FUSION[k] for k in ("epochs", "batch_size", "lr", "weight_decay")},
-        snapshot_items=0,
-        notebook="09_fusion",
-        about="CLIP on two-object relations (ConvNet + small BERT, 20 epochs at batch 128)",
-        extra={"binding": True},
-    ),
-    "fusion-relations": Recipe(
-        method="Fusion",
-        settings=dict(seed=0),
-        data=dict(name="relations", n=FUSION["n_images"], seed=0,
-                  test_fraction=FUSION["test_fraction"]),
-        fit={k: FUSION[k] for k in ("epochs", "batch_size", "lr", "weight_decay")},
-        snapshot_items=0,
-        notebook="09_fusion",
-        about="the fusion model (ITC + ITM + MLM) on two-object relations, CLIP's budget",
-        extra={"binding": True},
-    ),
+    "clip-relations": _relations_recipe(
+        "CLIP", "CLIP on two-object relations (ConvNet + small BERT, 20 epochs at batch 128)"),
+    "fusion-relations": _relations_recipe(
+        "Fusion", "the fusion model (ITC + ITM + MLM) on two-object relations, CLIP's budget"),
 }
 
 

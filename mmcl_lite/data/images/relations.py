@@ -25,7 +25,7 @@ import torch
 
 from ...checks import check_int
 from ..imageset import ImageSet
-from .shapes import COLOURS, SHAPES, pixel_grid, shape_alpha
+from .shapes import COLOURS, SHAPES, pixel_grid, render_in_chunks, shape_alpha
 
 # Four shapes that stay distinct at a few pixels' radius, six well-separated colours.
 OBJECT_SHAPES = ["circle", "triangle", "square", "cross"]
@@ -33,7 +33,8 @@ OBJECT_COLOURS = ["red", "green", "blue", "yellow", "purple", "white"]
 OBJECT_SIZES = {"small": (0.10, 0.12), "large": (0.15, 0.18)}  # radius / image side
 RELATIONS = ["left of", "right of", "above", "below"]
 OPPOSITE = {0: 1, 1: 0, 2: 3, 3: 2}  # index of each relation's converse
-OBJECT_ATTRIBUTES = ("shape", "colour", "size")
+# the categorical attributes of a scene, in caption order
+CATEGORICAL = ("shape_a", "colour_a", "size_a", "relation", "shape_b", "colour_b", "size_b")
 
 
 def relation_caption(values: dict) -> str:
@@ -124,14 +125,10 @@ def make_relations(n: int = 4000, seed: int = 0, image_size: int = 32) -> ImageS
     check_int(image_size, "image_size", minimum=16)
     g = torch.Generator().manual_seed(seed)
     scenes = _draw_scenes(n, g)
-    chunk = max(1, 2_000_000 // (image_size * image_size))
-    images = torch.cat([
-        _render_scenes({k: v[i:i + chunk] for k, v in scenes.items()}, image_size, g)
-        for i in range(0, n, chunk)])
-    categorical = ["shape_a", "colour_a", "size_a", "relation", "shape_b", "colour_b", "size_b"]
-    attributes = {k: scenes[k] for k in categorical + ["x_a", "y_a", "x_b", "y_b"]}
-    captions = [relation_caption(dict(zip(categorical, vals)))
-                for vals in zip(*(scenes[k].tolist() for k in categorical))]
+    images = render_in_chunks(_render_scenes, scenes, image_size, g)
+    attributes = {k: scenes[k] for k in CATEGORICAL + ("x_a", "y_a", "x_b", "y_b")}
+    captions = [relation_caption(dict(zip(CATEGORICAL, vals)))
+                for vals in zip(*(scenes[k].tolist() for k in CATEGORICAL))]
     names = {"shape": OBJECT_SHAPES, "colour": OBJECT_COLOURS, "size": list(OBJECT_SIZES)}
     attribute_names = {f"{a}_{o}": list(names[a]) for a in names for o in ("a", "b")}
     attribute_names["relation"] = list(RELATIONS)

@@ -137,6 +137,15 @@ def caption_for(shape: int, colour: int, size: int, position: int, background: i
             f"{POSITIONS[position]} on a {BACKGROUNDS[background]} background")
 
 
+def render_in_chunks(render, factors: dict, image_size: int, g: torch.Generator) -> torch.Tensor:
+    """``render(chunk_of_factors, image_size, g)`` over chunks of about 2M pixels (bounded
+    memory), concatenated: uint8 (N, 3, S, S)."""
+    n = len(next(iter(factors.values())))
+    chunk = max(1, 2_000_000 // (image_size * image_size))
+    return torch.cat([render({k: v[i:i + chunk] for k, v in factors.items()}, image_size, g)
+                      for i in range(0, n, chunk)])
+
+
 def make_shapes(n: int = 4000, seed: int = 0, image_size: int = 32) -> ImageSet:
     """Render ``n`` shape images (uint8, 3 x image_size x image_size), deterministic by ``seed``.
 
@@ -149,10 +158,7 @@ def make_shapes(n: int = 4000, seed: int = 0, image_size: int = 32) -> ImageSet:
     check_int(image_size, "image_size", minimum=8)
     g = torch.Generator().manual_seed(seed)
     factors = _draw_factors(n, g)
-    chunk = max(1, 2_000_000 // (image_size * image_size))
-    images = torch.cat([
-        _render({k: v[i:i + chunk] for k, v in factors.items()}, image_size, g)
-        for i in range(0, n, chunk)])
+    images = render_in_chunks(_render, factors, image_size, g)
     categorical = ["shape", "colour", "size", "position", "background"]
     captions = [caption_for(*vals) for vals in
                 zip(*(factors[k].tolist() for k in categorical))]

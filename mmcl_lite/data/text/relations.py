@@ -6,12 +6,11 @@ ways that keep its bag of words and change its meaning (see ``data.images.relati
 from __future__ import annotations
 
 from ...checks import check_choice, fail, said
-from ..images.relations import (OBJECT_COLOURS, OBJECT_SHAPES, OBJECT_SIZES, OPPOSITE, RELATIONS,
-                                relation_caption)
+from ..images.relations import (CATEGORICAL, OBJECT_COLOURS, OBJECT_SHAPES, OBJECT_SIZES,
+                                OPPOSITE, RELATIONS, relation_caption)
 from .prompts import Prompts
 
 SWAP_KINDS = ("colours", "relation", "objects")
-CATEGORICAL = ("shape_a", "colour_a", "size_a", "relation", "shape_b", "colour_b", "size_b")
 
 # The one-word attribute values a masked-language test asks for ("left" of "left of").
 ATTRIBUTE_WORDS = {
