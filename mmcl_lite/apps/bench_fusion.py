@@ -34,6 +34,7 @@ MODELS = {  # row name -> (class, settings besides the seed)
     "fusion": (Fusion, {}),
 }
 SHIPPED = ARTIFACTS / "bench-fusion" / "bench.json"
+RERANK_ITEMS = 500  # evaluation.rerank_retrieval's default max_items
 BENCH_FORMAT = "mmcl-lite bench fusion 1"
 
 
@@ -81,8 +82,8 @@ def format_fusion_table(result: dict) -> str:
     kinds = ("colours", "relation", "objects")
     lines = [f"Swapped-binding test: true caption vs swapped caption, held-out images "
              f"(chance 50%); mean ± spread over {len(runs)} seed(s)",
-             f"{'model / scorer':36s}" + "".join(f"{k:>15s}" for k in kinds)
-             + f"{'i2t R@1':>15s}{'train s':>9s}"]
+             f"{'model / scorer':46s}" + "".join(f"{k:>14s}" for k in kinds)
+             + f"{'i2t R@1':>14s}{'train s':>9s}"]
     for name in MODELS:
         rows = [r[name] for r in runs if name in r]
         if not rows:
@@ -90,22 +91,35 @@ def format_fusion_table(result: dict) -> str:
         scorers = [("cosine", "towers' cosine")] + ([("itm", "ITM head")] if "itm" in rows[0]
                                                     else [])
         for key, label in scorers:
-            r1 = ([r["rerank"]["reranked"]["i2t_R@1"] for r in rows] if key == "itm"
-                  else [r["retrieval"]["i2t_R@1"] for r in rows])
-            lines.append(f"{name + ', ' + label:36s}"
-                         + "".join(f"{_cell([r[key][k] for r in rows]):>15s}" for k in kinds)
-                         + f"{_cell(r1):>15s}"
+            r1 = [r["retrieval"]["i2t_R@1"] for r in rows] if key == "cosine" else None
+            lines.append(f"{name + ', ' + label:46s}"
+                         + "".join(f"{_cell([r[key][k] for r in rows]):>14s}" for k in kinds)
+                         + (f"{_cell(r1):>14s}" if r1 else f"{'':14s}")
                          + f"{statistics.fmean(r['seconds'] for r in rows):9.0f}")
+    lines.append("i2t R@1: image-to-caption retrieval among all test captions by the towers' "
+                 "cosine (chance 1/N)")
+    reranked = [(name, [r[name]["rerank"] for r in runs if "rerank" in r.get(name, {})])
+                for name in MODELS]
+    reranked = [(name, rows) for name, rows in reranked if rows]
+    if reranked:
+        lines.append("")
+        lines.append(f"Re-ranking the towers' top 10 by the ITM head, first "
+                     f"{RERANK_ITEMS} test pairs: R@1 towers -> re-ranked")
+        for name, rows in reranked:
+            cells = [f"{direction} {_cell([r['dual'][direction + '_R@1'] for r in rows])} -> "
+                     f"{_cell([r['reranked'][direction + '_R@1'] for r in rows])}"
+                     for direction in ("i2t", "t2i")]
+            lines.append(f"{name:46s}" + "    ".join(cells))
     fusion = [r["fusion"] for r in runs if "fusion" in r]
     if fusion:
         lines.append("")
         lines.append("Masked attribute words filled in by the fusion model (chance: 1 in 6 "
                      "colours, 4 shapes, 2 sizes, 4 relation words)")
         words = list(fusion[0]["mlm_image"])
-        lines.append(f"{'sees':36s}" + "".join(f"{w:>15s}" for w in words))
+        lines.append(f"{'sees':46s}" + "".join(f"{w:>14s}" for w in words))
         for key, label in (("mlm_image", "the image"), ("mlm_blank", "a blank image")):
-            lines.append(f"{label:36s}"
-                         + "".join(f"{_cell([r[key][w] for r in fusion]):>15s}" for w in words))
+            lines.append(f"{label:46s}"
+                         + "".join(f"{_cell([r[key][w] for r in fusion]):>14s}" for w in words))
     return "\n".join(lines)
 
 

@@ -89,6 +89,16 @@ class FusionEncoder(nn.Module):
         return self.norm(text), weights
 
 
+def time_code(t: torch.Tensor, width: int, period: float = 1000.0) -> torch.Tensor:
+    """Sinusoidal codes (len(t), width) of positions ``t`` (Vaswani et al. 2017): sin and cos of
+    t / period^(2i / width)."""
+    i = torch.arange((width + 1) // 2, device=t.device, dtype=t.dtype)
+    angle = t[:, None] / period ** (2 * i / width)
+    code = torch.zeros(len(t), width, device=t.device, dtype=t.dtype)
+    code[:, 0::2], code[:, 1::2] = torch.sin(angle), torch.cos(angle[:, :width // 2])
+    return code
+
+
 class CrossModalSeriesEncoder(nn.Module):
     """MulT-style fusion of two streams that are not aligned in time (after Tsai et al., ACL
     2019): the first half of the channels (e.g. an accelerometer) as stream A at full rate, the
@@ -119,12 +129,16 @@ class CrossModalSeriesEncoder(nn.Module):
         self.feature_dim = 2 * width
 
     def streams(self, x: torch.Tensor):
-        """Token sequences (B, T, W) of A and (B, ceil(T / stride_b), W) of B."""
+        """Token sequences (B, T, W) of A and (B, ceil(T / stride_b), W) of B, each token with
+        the sinusoidal code of its time on one clock (B's step k is time k * stride_b), so
+        that attention can compare when things happen across the two rates."""
         if x.ndim != 3 or x.shape[1] != self.in_channels:
             fail("series", f"a (B, {self.in_channels}, T) tensor", x)
         a = self.embed_a(x[:, :self.split]).transpose(1, 2)
         b = self.embed_b(x[:, self.split:, ::self.stride_b]).transpose(1, 2)
-        return a, b
+        time_a = torch.arange(a.shape[1], device=x.device, dtype=a.dtype)
+        return a + time_code(time_a, a.shape[2]), b + time_code(time_a[::self.stride_b],
+                                                                b.shape[2])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = self.streams(x)
