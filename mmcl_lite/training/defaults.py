@@ -76,4 +76,4 @@ FUSION = dict(
     lr=1e-3,               # AdamW; transformers train less stably at the image methods' 2e-3
     weight_decay=0.01,
 )
-FUSION_FAST = dict(FUSION, n_images=800, epochs=1)  # MMCL_FAST: a smoke run
+FUSION_FAST = dict(FUSION, n_images=400, epochs=1)  # MMCL_FAST: a smoke run
