@@ -12,6 +12,8 @@ from .hierarchical import (hierarchical_contrastive_loss, instance_contrastive_l
 from .info_nce import info_nce
 from .itm import itm_loss, mine_hard_negatives
 from .mlm import mlm_loss
+from .multi_positive import mil_nce, multi_positive_nce
+from .pseudo_pairs import pseudo_pairs
 from .negative_cosine import negative_cosine_similarity, symmetric_negative_cosine
 from .nt_xent import nt_xent
 from .sinkhorn import sinkhorn
@@ -27,8 +29,11 @@ __all__ = [
     "hierarchical_contrastive_loss",
     "info_nce",
     "itm_loss",
+    "mil_nce",
     "mine_hard_negatives",
     "mlm_loss",
+    "multi_positive_nce",
+    "pseudo_pairs",
     "instance_contrastive_loss",
     "negative_cosine_similarity",
     "nt_xent",

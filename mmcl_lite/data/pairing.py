@@ -1,0 +1,122 @@
+"""Pairs that are scarce, noisy or missing: the data of learning from unpaired modalities.
+
+* :func:`split_pairing`: a small paired set, a pool of images alone and a pool of captions alone
+  whose captions come from *other* items (so no image has its own caption in the pool).
+* :func:`noisy_pairs`: a fraction of the captions shuffled among themselves (``paired`` says
+  which are still true).
+* :func:`missing_mask`: which items lack their text (a missing modality).
+* :func:`make_linear_pairs`: Nakada et al.'s linear model of two modalities that share a latent
+  (AISTATS 2023): x = U1 z + noise, y = U2 z + noise.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from ..checks import check_int, check_number, fail, said
+
+
+@dataclass
+class UnpairedSplit:
+    """paired:   a set whose captions describe its images (the few known pairs);
+    images:   a set of images alone (captions None);
+    captions: a list of captions alone, from items disjoint from ``images``;
+    caption_attributes: the attributes of the items those captions describe, {name: (M,)},
+              to score pseudo-pairs (a proposed pair is right when the attributes agree)."""
+
+    paired: object
+    images: object
+    captions: list
+    caption_attributes: dict
+
+
+def split_pairing(data, paired_fraction: float, seed: int = 0) -> UnpairedSplit:
+    """Split an image-caption set into a paired part of ``paired_fraction`` (in (0, 1]) and two
+    unpaired halves of the rest: images from one half, captions from the other."""
+    if getattr(data, "captions", None) is None:
+        fail("data", "a set with captions (e.g. make_shapes())",
+             said(f"a {type(data).__name__} without captions"))
+    fraction = check_number(paired_fraction, "paired_fraction", 0.0, 1.0, low_open=True)
+    perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    n_paired = max(1, int(round(fraction * len(data))))
+    rest = perm[n_paired:]
+    half = len(rest) // 2
+    image_items, caption_items = rest[:half], rest[half:]
+    images = dataclasses.replace(data.subset(image_items), captions=None)
+    text_part = data.subset(caption_items)
+    return UnpairedSplit(paired=data.subset(perm[:n_paired]), images=images,
+                         captions=list(text_part.captions),
+                         caption_attributes=dict(text_part.attributes))
+
+
+def noisy_pairs(data, fraction: float, seed: int = 0):
+    """The set with the captions of a random ``fraction`` of its items permuted among those
+    items (a derangement: none keeps its own), and ``paired`` False exactly there."""
+    if getattr(data, "captions", None) is None:
+        fail("data", "a set with captions", said(f"a {type(data).__name__} without captions"))
+    fraction = check_number(fraction, "fraction", 0.0, 1.0)
+    g = torch.Generator().manual_seed(seed)
+    n_noisy = int(round(fraction * len(data)))
+    if n_noisy == 1:
+        n_noisy = 2 if len(data) >= 2 else 0  # one item cannot swap with itself
+    chosen = torch.randperm(len(data), generator=g)[:n_noisy]
+    captions = list(data.captions)
+    shift = chosen.roll(1).tolist()  # a cyclic shift: every chosen item gets another's caption
+    for target, source in zip(chosen.tolist(), shift):
+        captions[target] = data.captions[source]
+    paired = torch.ones(len(data), dtype=torch.bool)
+    paired[chosen] = False
+    return dataclasses.replace(data, captions=captions, paired=paired)
+
+
+def missing_mask(n: int, fraction: float, seed: int = 0) -> torch.Tensor:
+    """Bool (n,): True for the ``round(fraction * n)`` items, drawn at random, whose text is
+    missing."""
+    n = check_int(n, "n", minimum=1)
+    fraction = check_number(fraction, "fraction", 0.0, 1.0)
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[torch.randperm(n, generator=torch.Generator().manual_seed(seed))[
+        :int(round(fraction * n))]] = True
+    return mask
+
+
+def check_mask(mask, n: int, name: str = "mask") -> torch.Tensor:
+    """A bool tensor of shape (n,)."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        fail(name, f"a bool tensor of shape ({n},)", mask, TypeError)
+    if mask.shape != (n,):
+        fail(name, f"shape ({n},), one entry per item", said(f"{tuple(mask.shape)}"))
+    return mask
+
+
+@dataclass
+class LinearPairs:
+    """x (n, d1) and y (n, d2), row i a pair; z (n, r) the shared latent; u1 (d1, r), u2 (d2, r)
+    the orthonormal loadings."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    z: torch.Tensor
+    u1: torch.Tensor
+    u2: torch.Tensor
+
+
+def make_linear_pairs(n: int, d1: int = 40, d2: int = 40, rank: int = 4, noise: float = 1.0,
+                      signal: float = 3.0, seed: int = 0) -> LinearPairs:
+    """x = U1 z + xi1, y = U2 z + xi2 with z ~ N(0, signal^2 I_r), xi ~ N(0, noise^2 I), U1, U2
+    orthonormal (d x r, drawn at random). Deterministic by ``seed``."""
+    n = check_int(n, "n", minimum=1)
+    rank = check_int(rank, "rank", minimum=1)
+    check_int(d1, "d1", minimum=rank)
+    check_int(d2, "d2", minimum=rank)
+    noise = check_number(noise, "noise", low=0.0)
+    signal = check_number(signal, "signal", low=0.0, low_open=True)
+    g = torch.Generator().manual_seed(seed)
+    u1 = torch.linalg.qr(torch.randn(d1, rank, generator=g))[0]
+    u2 = torch.linalg.qr(torch.randn(d2, rank, generator=g))[0]
+    z = signal * torch.randn(n, rank, generator=g)
+    x = z @ u1.T + noise * torch.randn(n, d1, generator=g)
+    y = z @ u2.T + noise * torch.randn(n, d2, generator=g)
+    return LinearPairs(x=x, y=y, z=z, u1=u1, u2=u2)

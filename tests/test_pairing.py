@@ -1,0 +1,148 @@
+"""Scarce, noisy and missing pairs: the data splits, multi-positive InfoNCE and MIL-NCE against
+loop oracles, pseudo-pair rules, spectral co-clustering against scikit-learn's."""
+import math
+
+import pytest
+import torch
+
+from mmcl_lite.data import make_shapes
+from mmcl_lite.data.pairing import (check_mask, make_linear_pairs, missing_mask, noisy_pairs,
+                                    split_pairing)
+from mmcl_lite.losses import clip_loss, mil_nce, multi_positive_nce, pseudo_pairs
+from mmcl_lite.models import spectral_coclusters
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return make_shapes(200, seed=1, image_size=16)
+
+
+def test_split_keeps_the_paired_fraction_and_never_pairs_the_pools(shapes):
+    split = split_pairing(shapes, 0.05, seed=0)
+    assert len(split.paired) == 10 and split.images.captions is None
+    assert len(split.images) + len(split.captions) + len(split.paired) == len(shapes)
+    image_keys = {tuple(x.flatten().tolist()) for x in split.images.images}
+    paired_keys = {tuple(x.flatten().tolist()) for x in split.paired.images}
+    assert not image_keys & paired_keys
+    # the caption pool comes from other items: its attributes are those items'
+    assert len(split.caption_attributes["shape"]) == len(split.captions)
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.5])
+def test_split_refuses_a_fraction_outside_0_1(shapes, fraction):
+    with pytest.raises(ValueError, match="paired_fraction: expected a finite number in"):
+        split_pairing(shapes, fraction)
+
+
+def test_split_needs_captions():
+    from mmcl_lite.data import load_digits
+    with pytest.raises(ValueError, match="data: expected a set with captions"):
+        split_pairing(load_digits(), 0.1)
+
+
+def test_noisy_pairs_shuffle_exactly_the_unpaired_ones(shapes):
+    noisy = noisy_pairs(shapes, 0.3, seed=0)
+    changed = torch.tensor([a != b for a, b in zip(noisy.captions, shapes.captions)])
+    assert int((~noisy.paired).sum()) == 60
+    # a derangement of the chosen items: none keeps its caption (two equal captions aside)
+    assert changed[~noisy.paired].float().mean() > 0.95 and not changed[noisy.paired].any()
+    assert sorted(noisy.captions) == sorted(shapes.captions)
+
+
+def test_missing_mask_and_its_check():
+    mask = missing_mask(50, 0.2, seed=0)
+    assert mask.dtype == torch.bool and int(mask.sum()) == 10
+    with pytest.raises(ValueError, match=r"mask: expected shape \(40,\)"):
+        check_mask(mask, 40)
+
+
+def test_linear_pairs_share_their_latent():
+    data = make_linear_pairs(500, d1=30, d2=20, rank=3, noise=0.1, seed=0)
+    torch.testing.assert_close(data.u1.T @ data.u1, torch.eye(3), atol=1e-5, rtol=0)
+    # the noiseless parts are exact projections of z
+    torch.testing.assert_close(data.x @ data.u1, data.z, atol=0.5, rtol=0)
+    with pytest.raises(ValueError, match="d1: expected an int >= 3"):
+        make_linear_pairs(10, d1=2, rank=3)
+
+
+def _loop_multi_positive(logits, positives):
+    total = 0.0
+    for row, pos in zip(logits.tolist(), positives.tolist()):
+        num = sum(math.exp(v) for v, p in zip(row, pos) if p)
+        total += -math.log(num / sum(math.exp(v) for v in row))
+    return total / len(logits)
+
+
+def test_multi_positive_nce_matches_a_loop_and_reduces_to_infonce():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    positives = torch.rand(5, 7, generator=g) < 0.4
+    positives[:, 0] = True
+    expected = torch.tensor(_loop_multi_positive(logits, positives), dtype=torch.float64)
+    torch.testing.assert_close(multi_positive_nce(logits, positives), expected)
+    square = torch.randn(4, 4, generator=g, dtype=torch.float64)
+    eye = torch.eye(4, dtype=torch.bool)
+    torch.testing.assert_close(multi_positive_nce(square, eye),
+                               torch.nn.functional.cross_entropy(square, torch.arange(4)))
+
+
+def test_multi_positive_nce_needs_a_positive_in_every_row():
+    with pytest.raises(ValueError, match="positives: expected at least one positive in every row"):
+        multi_positive_nce(torch.zeros(2, 3), torch.tensor([[True, False, False],
+                                                            [False, False, False]]))
+
+
+def test_mil_nce_matches_a_loop_and_equals_clip_one_way_for_bags_of_one():
+    g = torch.Generator().manual_seed(1)
+    img, txt = torch.randn(4, 6, generator=g), torch.randn(4, 3, 6, generator=g)
+    scale = math.log(10.0)
+    ni = torch.nn.functional.normalize(img, dim=1)
+    nt = torch.nn.functional.normalize(txt, dim=2)
+    logits = 10.0 * ni @ nt.reshape(-1, 6).T
+    own = torch.eye(4, dtype=torch.bool).repeat_interleave(3, dim=1)
+    expected = _loop_multi_positive(logits.double(), own)
+    assert float(mil_nce(img, txt, scale)) == pytest.approx(expected, rel=1e-5)
+    one = torch.randn(4, 1, 6, generator=g)
+    i2t = torch.nn.functional.cross_entropy(
+        10.0 * ni @ torch.nn.functional.normalize(one[:, 0], dim=1).T, torch.arange(4))
+    torch.testing.assert_close(mil_nce(img, one, scale), i2t)
+    # a padding slot never counts: masking it equals dropping it
+    mask = torch.ones(4, 3, dtype=torch.bool)
+    mask[:, 2] = False
+    torch.testing.assert_close(mil_nce(img, txt, scale, mask), mil_nce(img, txt[:, :2], scale))
+
+
+def test_mil_nce_refuses_a_single_item_and_mismatched_shapes():
+    with pytest.raises(ValueError, match="image_emb: expected at least 2 rows"):
+        mil_nce(torch.randn(1, 4), torch.randn(1, 2, 4), 1.0)
+    with pytest.raises(ValueError, match="text_emb: expected shape"):
+        mil_nce(torch.randn(3, 4), torch.randn(3, 2, 5), 1.0)
+
+
+def test_pseudo_pair_rules():
+    s = torch.tensor([[0.9, 0.1, 0.0],
+                      [0.8, 0.2, 0.1],
+                      [0.0, 0.3, 0.7]])
+    rows, cols = pseudo_pairs(s, "mutual")
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 0), (2, 2)]   # row 1's best is taken
+    rows, cols = pseudo_pairs(s, "topb")
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 0), (1, 0), (2, 2)]
+    rows, cols = pseudo_pairs(s, "topb", threshold=0.75)
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 0), (1, 0)]
+    with pytest.raises(ValueError, match="rule: expected one of"):
+        pseudo_pairs(s, "best")
+
+
+def test_coclusters_recover_planted_blocks_as_scikit_learn_does():
+    from sklearn.cluster import SpectralCoclustering
+    from sklearn.metrics import adjusted_rand_score
+
+    g = torch.Generator().manual_seed(0)
+    rows, cols = torch.arange(60) % 3, torch.arange(45) % 3
+    a = 0.05 + (rows[:, None] == cols[None, :]).float() + 0.3 * torch.rand(60, 45, generator=g)
+    r, c = spectral_coclusters(a, 3)
+    assert adjusted_rand_score(rows, r) == 1.0 and adjusted_rand_score(cols, c) == 1.0
+    ref = SpectralCoclustering(3, random_state=0).fit(a.numpy())
+    assert adjusted_rand_score(ref.row_labels_, r) == 1.0
+    with pytest.raises(ValueError, match="affinity: expected non-negative weights"):
+        spectral_coclusters(a - 1, 3)
