@@ -104,9 +104,10 @@ class LinearPairs:
 
 
 def make_linear_pairs(n: int, d1: int = 40, d2: int = 40, rank: int = 4, noise: float = 1.0,
-                      signal: float = 3.0, seed: int = 0) -> LinearPairs:
+                      signal: float = 3.0, seed: int = 0, loadings=None) -> LinearPairs:
     """x = U1 z + xi1, y = U2 z + xi2 with z ~ N(0, signal^2 I_r), xi ~ N(0, noise^2 I), U1, U2
-    orthonormal (d x r, drawn at random). Deterministic by ``seed``."""
+    orthonormal (d x r, drawn at random, or ``loadings=(U1, U2)`` of another set, so that
+    paired, unpaired and test samples share them). Deterministic by ``seed``."""
     n = check_int(n, "n", minimum=1)
     rank = check_int(rank, "rank", minimum=1)
     check_int(d1, "d1", minimum=rank)
@@ -116,6 +117,11 @@ def make_linear_pairs(n: int, d1: int = 40, d2: int = 40, rank: int = 4, noise: 
     g = torch.Generator().manual_seed(seed)
     u1 = torch.linalg.qr(torch.randn(d1, rank, generator=g))[0]
     u2 = torch.linalg.qr(torch.randn(d2, rank, generator=g))[0]
+    if loadings is not None:
+        u1, u2 = loadings
+        if u1.shape != (d1, rank) or u2.shape != (d2, rank):
+            fail("loadings", f"(U1, U2) of shapes ({d1}, {rank}) and ({d2}, {rank})",
+                 said(f"{tuple(u1.shape)} and {tuple(u2.shape)}"))
     z = signal * torch.randn(n, rank, generator=g)
     x = z @ u1.T + noise * torch.randn(n, d1, generator=g)
     y = z @ u2.T + noise * torch.randn(n, d2, generator=g)

@@ -8,6 +8,7 @@ series       time series: TS2Vec's SVM protocol on frozen features (``evaluate_s
 series_baselines  raw-series SVM, DTW 1-NN, MiniRocket, random encoder; published figures
 zeroshot     zero-shot classification from prompts (the prompts come with the dataset)
 retrieval    image <-> text Recall@K
+subspace     principal angles between a learned and a true subspace
 compositional  held-out attribute combinations
 binding      swapped-binding hard negatives, fusion re-ranking, masked attribute words
 tables       text tables of results
@@ -23,6 +24,7 @@ from .series import evaluate_series, series_features, svm_accuracy, svm_protocol
 from .series_baselines import (PUBLISHED, dtw_1nn_accuracy, minirocket_accuracy,
                                random_encoder_accuracy, raw_svm_accuracy, series_baselines)
 from .retrieval import evaluate_retrieval, retrieval_metrics, retrieval_ranks
+from .subspace import principal_angles
 from .tables import format_table
 from .zeroshot import (attribute_labels, image_embeddings, text_embeddings, zero_shot_accuracy,
                        zero_shot_classifier, zero_shot_pretrained)
@@ -36,4 +38,4 @@ __all__ = ["embed", "inputs_of", "raw_features", "raw_pixel_features", "knn_accu
            "svm_protocol", "svm_accuracy", "series_features", "evaluate_series",
            "series_baselines", "raw_svm_accuracy", "dtw_1nn_accuracy", "minirocket_accuracy",
            "random_encoder_accuracy", "PUBLISHED", "binding_accuracy", "binding_report", "masked_word_accuracy",
-           "pair_scores", "rerank_retrieval"]
+           "pair_scores", "rerank_retrieval", "principal_angles"]

@@ -13,7 +13,7 @@ from .info_nce import info_nce
 from .itm import itm_loss, mine_hard_negatives
 from .mlm import mlm_loss
 from .multi_positive import mil_nce, multi_positive_nce
-from .pseudo_pairs import pseudo_pairs
+from .pseudo_pairs import pseudo_pair_loss, pseudo_pairs
 from .negative_cosine import negative_cosine_similarity, symmetric_negative_cosine
 from .nt_xent import nt_xent
 from .sinkhorn import sinkhorn
@@ -33,6 +33,7 @@ __all__ = [
     "mine_hard_negatives",
     "mlm_loss",
     "multi_positive_nce",
+    "pseudo_pair_loss",
     "pseudo_pairs",
     "instance_contrastive_loss",
     "negative_cosine_similarity",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check_choice, check_number, check_tensor
+from ..checks import check_choice, check_number, check_tensor, fail, said
 
 RULES = ("topb", "mutual")
 
@@ -47,3 +47,23 @@ def pseudo_pairs(similarity: torch.Tensor, rule: str = "mutual",
         keep = s[rows, cols] >= threshold
         rows, cols = rows[keep], cols[keep]
     return rows, cols
+
+
+def pseudo_pair_loss(logits: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    r"""CLIP's loss with proposed pairs in place of known ones (Nakada et al. 2023, their first
+    experiment): with P the proposed (i, j) and logits s (B, C) of an unpaired batch,
+
+        loss = ( -2 sum_{(i,j) in P} s_ij + sum_i logsumexp_j s_ij + sum_j logsumexp_i s_ij )
+               / (2 |P|)
+
+    which is ``clip_loss`` when P is the diagonal of a square batch. Gradients flow through s;
+    the proposal itself (``pseudo_pairs``) is not differentiated.
+    """
+    check_tensor(logits, "logits", "(B, C)")
+    if rows.shape != cols.shape or rows.ndim != 1:
+        fail("cols", f"one column per proposed row ({tuple(rows.shape)})",
+             said(f"shape {tuple(cols.shape)}"))
+    if len(rows) == 0:
+        fail("rows", "at least one proposed pair", said("none (a threshold too high?)"))
+    positive = logits[rows, cols].sum()
+    return (-2 * positive + logits.logsumexp(1).sum() + logits.logsumexp(0).sum()) / (2 * len(rows))
