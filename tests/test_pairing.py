@@ -180,3 +180,36 @@ def test_unpaired_batches_lift_linear_retrieval_as_nakada_et_al_find():
     before, after = (phase["epochs"][-1] for phase in record["phases"])
     assert after["top1"] >= before["top1"] + 0.04, (before, after)
     assert after["precision"] > 0.8   # most proposed pairs are the true partners
+
+
+def test_unpaired_set_marks_its_pairs_and_keeps_the_pools_apart(shapes):
+    from mmcl_lite.data.pairing import unpaired_set
+    data = unpaired_set(shapes, 0.1, paired_share=0.5, seed=0)
+    n_paired = int(data.paired.sum())
+    assert abs(n_paired / len(data) - 0.5) < 0.1
+    true = {tuple(x.flatten().tolist()): c for x, c in zip(shapes.images, shapes.captions)}
+    own = torch.tensor([true[tuple(x.flatten().tolist())] == c
+                        for x, c in zip(data.images, data.captions)])
+    assert own[data.paired].all() and own[~data.paired].float().mean() < 0.05
+    assert (data.attributes["caption_label"][data.paired] == data.labels[data.paired]).all()
+    with pytest.raises(ValueError, match="paired_fraction: expected a fraction that leaves"):
+        unpaired_set(shapes, 1.0)
+
+
+def test_unpaired_clip_trains_on_pairs_first_then_on_pseudo_pairs(shapes):
+    from mmcl_lite.data.pairing import unpaired_set
+    from mmcl_lite.methods import UnpairedCLIP
+    from mmcl_lite.train import fit
+    data = unpaired_set(shapes, 0.1, seed=0)
+    model = UnpairedCLIP.for_data(data, seed=0, text_width=32, text_heads=2, embed_dim=16,
+                                  pseudo_rule="topb", pseudo_start=0.5)
+    history = fit(model, data, epochs=4, batch_size=32, progress=False)
+    first, last = history.steps[0], history.steps[-1]
+    assert "proposed" not in first and last["proposed"] > 0 and 0 <= last["precision"] <= 1
+    assert all(math.isfinite(s["loss"]) and s["unpaired_loss"] >= 0 for s in history.steps)
+    # the teacher is a frozen copy that followed the student by EMA
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    with pytest.raises(ValueError, match="data: expected a set that marks its true pairs"):
+        model.batch_fields(shapes)
+    with pytest.raises(ValueError, match="pseudo_threshold: expected a finite number in"):
+        UnpairedCLIP.for_data(data, pseudo_threshold=2.0)

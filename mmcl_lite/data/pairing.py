@@ -23,12 +23,13 @@ class UnpairedSplit:
     """paired:   a set whose captions describe its images (the few known pairs);
     images:   a set of images alone (captions None);
     captions: a list of captions alone, from items disjoint from ``images``;
-    caption_attributes: the attributes of the items those captions describe, {name: (M,)},
-              to score pseudo-pairs (a proposed pair is right when the attributes agree)."""
+    caption_labels, caption_attributes: the labels (M,) and attributes {name: (M,)} of the
+              items those captions describe, to score pseudo-pairs (never to train)."""
 
     paired: object
     images: object
     captions: list
+    caption_labels: torch.Tensor
     caption_attributes: dict
 
 
@@ -47,8 +48,36 @@ def split_pairing(data, paired_fraction: float, seed: int = 0) -> UnpairedSplit:
     images = dataclasses.replace(data.subset(image_items), captions=None)
     text_part = data.subset(caption_items)
     return UnpairedSplit(paired=data.subset(perm[:n_paired]), images=images,
-                         captions=list(text_part.captions),
+                         captions=list(text_part.captions), caption_labels=text_part.labels,
                          caption_attributes=dict(text_part.attributes))
+
+
+def unpaired_set(data, paired_fraction: float, paired_share: float = 0.5, seed: int = 0):
+    """One set for training with scarce pairs: the paired part of :func:`split_pairing`,
+    repeated so that it makes about ``paired_share`` of the rows (every batch then holds some
+    pairs), and the unpaired rows, each an image of the image pool next to a caption of the
+    caption pool (unrelated: their items differ). ``paired`` marks the true pairs;
+    ``attributes["caption_label"]`` is the label of the item each caption came from (to score
+    pseudo-pairs, never to train)."""
+    split = split_pairing(data, paired_fraction, seed)
+    share = check_number(paired_share, "paired_share", 0.0, 1.0, low_open=True, high_open=True)
+    n_unpaired = min(len(split.images), len(split.captions))
+    if n_unpaired < 2:
+        fail("paired_fraction", "a fraction that leaves unpaired images and captions (< 1)",
+             said(f"{paired_fraction!r}: {n_unpaired} unpaired item(s)"))
+    repeats = max(1, round(share / (1 - share) * n_unpaired / len(split.paired)))
+    paired = split.paired.subset(torch.arange(len(split.paired)).repeat(repeats))
+    images = split.images.subset(slice(0, n_unpaired))
+    caption_labels = split.caption_labels[:n_unpaired]
+    rows = {"images": torch.cat([paired.images, images.images]),
+            "labels": torch.cat([paired.labels, images.labels]),
+            "attributes": {k: torch.cat([paired.attributes[k], images.attributes[k]])
+                           for k in paired.attributes},
+            "captions": list(paired.captions) + split.captions[:n_unpaired],
+            "paired": torch.cat([torch.ones(len(paired), dtype=torch.bool),
+                                 torch.zeros(n_unpaired, dtype=torch.bool)])}
+    rows["attributes"]["caption_label"] = torch.cat([paired.labels, caption_labels])
+    return dataclasses.replace(data, **rows)
 
 
 def noisy_pairs(data, fraction: float, seed: int = 0):

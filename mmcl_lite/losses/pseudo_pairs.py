@@ -50,14 +50,15 @@ def pseudo_pairs(similarity: torch.Tensor, rule: str = "mutual",
 
 
 def pseudo_pair_loss(logits: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    r"""CLIP's loss with proposed pairs in place of known ones (Nakada et al. 2023, their first
-    experiment): with P the proposed (i, j) and logits s (B, C) of an unpaired batch,
+    r"""CLIP's loss with proposed pairs in place of known ones: with P the proposed (i, j) and
+    logits s (B, C) of an unpaired batch, the mean over P of both directions' cross-entropy,
 
-        loss = ( -2 sum_{(i,j) in P} s_ij + sum_i logsumexp_j s_ij + sum_j logsumexp_i s_ij )
-               / (2 |P|)
+        loss = (1 / |P|) sum_{(i,j) in P} [ (logsumexp_k s_ik - s_ij) + (logsumexp_k s_kj - s_ij) ] / 2
 
-    which is ``clip_loss`` when P is the diagonal of a square batch. Gradients flow through s;
-    the proposal itself (``pseudo_pairs``) is not differentiated.
+    It is ``clip_loss`` when P is the diagonal of a square batch, and Nakada et al.'s
+    semi-supervised loss (their first experiment) when P holds one pair per row and column;
+    unlike a sum over every row, it stays >= 0 when few pairs are proposed. Gradients flow
+    through s; the proposal itself (``pseudo_pairs``) is not differentiated.
     """
     check_tensor(logits, "logits", "(B, C)")
     if rows.shape != cols.shape or rows.ndim != 1:
@@ -65,5 +66,7 @@ def pseudo_pair_loss(logits: torch.Tensor, rows: torch.Tensor, cols: torch.Tenso
              said(f"shape {tuple(cols.shape)}"))
     if len(rows) == 0:
         fail("rows", "at least one proposed pair", said("none (a threshold too high?)"))
-    positive = logits[rows, cols].sum()
-    return (-2 * positive + logits.logsumexp(1).sum() + logits.logsumexp(0).sum()) / (2 * len(rows))
+    positive = logits[rows, cols]
+    row_term = logits.logsumexp(1)[rows] - positive
+    col_term = logits.logsumexp(0)[cols] - positive
+    return ((row_term + col_term) / 2).mean()
