@@ -25,8 +25,8 @@ from ...checks import check_choice, check_number, check_probability, fail, said
 from ...losses import clip_loss, pseudo_pair_loss, pseudo_pairs
 from ...losses.pseudo_pairs import RULES
 from ...models import copy_frozen, ema_update
-from .clip import CLIP
-from .clip import SETTINGS as CLIP_SETTINGS
+from .common import SETTINGS as CLIP_SETTINGS
+from .common import DualEncoder
 
 SETTINGS = dict(
     CLIP_SETTINGS,           # the towers, tokenizer and temperature of CLIP
@@ -39,9 +39,10 @@ SETTINGS = dict(
 )
 
 
-class UnpairedCLIP(CLIP):
+class UnpairedCLIP(DualEncoder):
     """CLIP on known pairs plus pseudo-pairs of unpaired images and captions. Settings: see
-    ``SETTINGS``; it needs the batch field ``paired`` (``data.pairing.unpaired_set``)."""
+    ``SETTINGS``. Its data marks the true pairs (``paired``, as ``data.pairing.unpaired_set``
+    makes it); a set without that mark is all pairs, and the method is then CLIP."""
 
     SETTINGS = SETTINGS
 
@@ -64,11 +65,10 @@ class UnpairedCLIP(CLIP):
 
     def batch_fields(self, data) -> dict:
         """CLIP's fields, plus ``paired`` and, where the data has them, ``caption_labels``."""
-        if getattr(data, "paired", None) is None:
-            fail("data", "a set that marks its true pairs (data.pairing.unpaired_set)",
-                 said("a set without 'paired'"))
         fields = super().batch_fields(data)
-        fields["paired"] = data.paired
+        # no ``paired``: every caption is its image's (ImageSet's convention), as in CLIP
+        fields["paired"] = data.paired if data.paired is not None else \
+            torch.ones(len(data), dtype=torch.bool)
         if "caption_label" in data.attributes:
             fields["caption_labels"] = data.attributes["caption_label"]
         return fields
