@@ -1,6 +1,8 @@
-"""Writing files so that a failure never leaves a half-written one behind."""
+"""Writing files so that a failure never leaves a half-written one behind, and reading back the
+JSON records the kit writes."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -21,3 +23,26 @@ def write_atomically(path, write) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(path, record, **dumps) -> Path:
+    """``record`` as indented JSON at ``path`` (its folder created), written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(record, indent=1, **dumps).encode()
+    return write_atomically(path, lambda f: f.write(text))
+
+
+def read_json_record(path, fmt: str, what: str) -> dict:
+    """The JSON object at ``path`` whose "format" is ``fmt``; otherwise a ValueError
+    "path: expected <what>, got ..." (a missing file, bad JSON or another format)."""
+    from .checks import fail, said
+
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        fail("path", what, said(f"{str(path)!r} ({type(err).__name__}: {err})"))
+    if not isinstance(record, dict) or record.get("format") != fmt:
+        fail("path", f"{what} (format {fmt!r})", said(f"{str(path)!r}"))
+    return record

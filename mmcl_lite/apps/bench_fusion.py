@@ -12,16 +12,15 @@ seeds and the training time; progress goes to stderr, the table to stdout.
 """
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from .. import evaluation
 from ..checks import check_int, fail
 from ..data import load_dataset
-from ..files import write_atomically
+from ..evaluation.binding import RERANK_ITEMS
+from ..files import read_json_record, write_json
 from ..methods import CLIP, Fusion
 from ..runtime import describe, fast_mode, seed_everything
 from ..training import fit
@@ -34,7 +33,6 @@ MODELS = {  # row name -> (class, settings besides the seed)
     "fusion": (Fusion, {}),
 }
 SHIPPED = ARTIFACTS / "bench-fusion" / "bench.json"
-RERANK_ITEMS = 500  # evaluation.rerank_retrieval's default max_items
 BENCH_FORMAT = "mmcl-lite bench fusion 1"
 
 
@@ -63,7 +61,8 @@ def run_seed(seed: int, recipe: dict, progress: bool = True, models=MODELS) -> d
         if history.status != "completed":
             _log(f"{name} seed {seed}: {history.status}: {history.message}")
         model.eval()
-        out[name] = {**evaluation.binding_report(model, test), "seconds": seconds, "steps": len(history.steps)}
+        out[name] = {**evaluation.binding_report(model, test), "seconds": seconds,
+                     "steps": len(history.steps)}
         _log(f"seed {seed} {name}: " + ", ".join(
             f"{k} {v:.1%}" for k, v in out[name].get("itm", out[name]["cosine"]).items())
             + f" ({seconds:.0f} s)")
@@ -139,18 +138,10 @@ def bench_fusion(seeds=(0, 1, 2), *, progress: bool = True, save=None) -> dict:
     result["table"] = format_fusion_table(result)
     print(result["table"])
     if save is not None:
-        text = json.dumps(result, indent=1)
-        Path(save).parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(Path(save), lambda f: f.write(text.encode()))
+        write_json(save, result)
     return result
 
 
 def load_bench(path=SHIPPED) -> dict:
     """A saved ``bench fusion`` result (default: the one shipped in the zoo)."""
-    try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        fail("path", "a bench fusion JSON file", f"{path} ({type(err).__name__})")
-    if record.get("format") != BENCH_FORMAT:
-        fail("path", f"a file of format {BENCH_FORMAT!r}", str(path))
-    return record
+    return read_json_record(path, BENCH_FORMAT, "a bench fusion JSON file")

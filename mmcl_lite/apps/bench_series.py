@@ -16,16 +16,14 @@ groups) shows "n/a". Progress goes to stderr, the table to stdout.
 """
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from .. import evaluation
 from ..checks import BadValue, check_choice, check_int, fail
 from ..data import load_dataset
-from ..files import write_atomically
+from ..files import read_json_record, write_json
 from ..methods import method_by_name
 from ..runtime import describe, fast_mode, seed_everything
 from ..training import fit
@@ -146,19 +144,14 @@ def bench_series(datasets=DEFAULT_DATASETS, methods=SERIES_METHODS, seeds: int =
     print("\n" + table)
     result = {"runs": runs, "baselines": base, "seeds": seeds, "machine": describe()}
     if save is not None:
-        record = json.dumps({"format": BENCH_FORMAT, **result}, indent=1).encode()
-        print(f"saved: {write_atomically(save, lambda f: f.write(record))}")
+        print(f"saved: {write_json(save, {'format': BENCH_FORMAT, **result})}")
     return {**result, "table": table}
 
 
 def load_bench(path=SHIPPED) -> dict:
     """A result that ``bench_series(save=path)`` wrote, with its "table" formatted again."""
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text())
-        assert record.pop("format") == BENCH_FORMAT
-    except (OSError, ValueError, AssertionError, KeyError) as err:
-        fail("path", "a JSON file written by bench series --save", f"{path} ({err})")
+    record = read_json_record(path, BENCH_FORMAT, "a JSON file written by bench series --save")
+    record.pop("format")
     record["table"] = format_series_table(record["runs"], record["baselines"], record["seeds"],
                                           with_random=bool(record["baselines"]))
     return record

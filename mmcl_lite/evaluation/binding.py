@@ -21,6 +21,7 @@ from .retrieval import retrieval_metrics
 from .zeroshot import image_embeddings, text_embeddings
 
 SCORERS = ("itm", "cosine")
+RERANK_ITEMS = 500  # query-gallery pairs that rerank_retrieval scores by default
 
 
 def _scorer(model, scorer):
@@ -58,7 +59,8 @@ def binding_accuracy(model, data, scorer: str = "auto", kinds=SWAP_KINDS,
     return out
 
 
-def rerank_retrieval(model, data, top: int = 10, ks=(1, 5, 10), max_items: int = 500) -> dict:
+def rerank_retrieval(model, data, top: int = 10, ks=(1, 5, 10),
+                     max_items: int = RERANK_ITEMS) -> dict:
     """Recall@K both ways on the first ``max_items`` pairs: ``"dual"`` ranks by cosine; in
     ``"reranked"`` the fusion head re-scores each query's ``top`` candidates (the rest keep
     their order behind them). Returns {"dual": {...}, "reranked": {...}} with keys such as

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..checks import check_choice, fail, said
-from ..files import write_atomically
+from ..files import write_json
 from ..training.label_efficiency import label_efficiency
 from .recipes import recipe_data
 
@@ -58,8 +58,7 @@ def save_table(folder, name: str, result: dict, overwrite: bool = False) -> Path
     folder.mkdir(parents=True, exist_ok=True)
     record = {"format": FORMAT, "name": name, "recipe": spec(name), "version": __version__,
               **result}
-    text = json.dumps(record, indent=1)
-    write_atomically(folder / TABLE, lambda f: f.write(text.encode()))
+    write_json(folder / TABLE, record)
     return folder
 
 

@@ -60,8 +60,7 @@ class UnpairedCLIP(DualEncoder):
         self.followed = ("encoder", "image_proj", "text_proj") + \
             (() if self.locked_text else ("text_tower",))
         self.teacher = nn.ModuleDict({n: copy_frozen(getattr(self, n)) for n in self.followed})
-        self.teacher_on = False
-        self.step_now, self.start_step = 0, 0
+        self.teacher_on, self.start_step = False, 0
 
     def batch_fields(self, data) -> dict:
         """CLIP's fields, plus ``paired`` and, where the data has them, ``caption_labels``."""
@@ -123,17 +122,16 @@ class UnpairedCLIP(DualEncoder):
 
     def on_fit_start(self, step: int, total_steps: int) -> None:
         self.start_step = int(self.config["pseudo_start"] * total_steps)
-        self.step_now = step
-        if step >= self.start_step and not self.teacher_on:  # resumed past the start
-            self._follow(0.0)
-            self.teacher_on = True
+        self._maybe_start_teacher(step)   # a run resumed past the start
 
     def on_step_end(self, step: int, total_steps: int) -> None:
         super().on_step_end(step, total_steps)
-        self.step_now = step + 1
-        if self.step_now == self.start_step or (self.step_now > self.start_step
-                                                and not self.teacher_on):
-            self._follow(0.0)   # the teacher starts as a copy
-            self.teacher_on = True
-        elif self.teacher_on and self.config["teacher"] == "ema":
+        if self.teacher_on and self.config["teacher"] == "ema":
             self._follow(self.config["teacher_ema"])
+        self._maybe_start_teacher(step + 1)
+
+    def _maybe_start_teacher(self, step: int) -> None:
+        """From ``start_step`` on, the teacher exists: a copy of the student at that step."""
+        if not self.teacher_on and step >= self.start_step:
+            self._follow(0.0)
+            self.teacher_on = True
