@@ -1,6 +1,5 @@
 """Command line: python -m mmcl_lite demo | train | bench {throughput,step,methods,recipe,series,
-fusion}
-| zoo.
+fusion,unpaired} | zoo.
 
 This module only dispatches: the parser is ``apps.cli``, each command an app. A bad argument
 or bad input ends in one line on stderr and exit status 2, never a traceback.
@@ -37,6 +36,9 @@ def _run(args) -> None:
     elif args.what == "fusion":
         from .apps.bench_fusion import bench_fusion
         bench_fusion(args.seeds, save=args.save)
+    elif args.what == "unpaired":
+        from .apps.bench_unpaired import bench_unpaired
+        bench_unpaired(args.seeds, save=args.save)
     elif args.what == "recipe":
         from .apps.bench_recipe import bench_recipe
         bench_recipe(args.recipe, seeds=args.seeds)

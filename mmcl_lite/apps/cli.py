@@ -18,7 +18,9 @@ BENCHES = {"throughput": "training pairs/s of three data pipelines on this devic
            "recipe": "one zoo recipe (default the demo's) over seeds: accuracy, mean and spread",
            "series": "CPC, TS2Vec, TS-TCC, cross-sensor on UEA sets over seeds, against DTW, "
                      "MiniRocket and published figures",
-           "fusion": "CLIP vs a fusion model on swapped-binding captions (relations), over seeds"}
+           "fusion": "CLIP vs a fusion model on swapped-binding captions (relations), over seeds",
+           "unpaired": "scarce pairs on shapes: CLIP on the pairs vs + unpaired pools "
+                       "(pseudo-pairs, co-clusters, self-supervision), MIL-NCE, missing text"}
 SERIES_SEEDS = 5  # bench series: seeds 0..4 unless --seeds says how many
 
 
@@ -165,15 +167,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--recipe", default="simclr-shapes", type=_choice(list(RECIPES)),
                    help=f"recipe: one of {', '.join(RECIPES)}")
     b.add_argument("--seeds", default=None,
-                   help="recipe, fusion: comma-separated training seeds (default 0,1,2); "
-                        f"series: how many seeds, 0..n-1 (default {SERIES_SEEDS})")
+                   help="recipe, fusion, unpaired: comma-separated training seeds (default "
+                        "0,1,2); series: how many seeds, 0..n-1 (default {SERIES_SEEDS})")
     b.add_argument("--datasets", default="basicmotions,japanesevowels",
                    help="series: comma-separated series datasets (basicmotions, "
                         "japanesevowels, activities)")
     b.add_argument("--no-baselines", dest="baselines", action="store_false",
                    help="series: skip the raw-SVM, DTW 1-NN, MiniRocket and random-weight rows")
     b.add_argument("--save", default=None,
-                   help="series, fusion: also write the result as JSON to this path")
+                   help="series, fusion, unpaired: also write the result as JSON to this path")
     z = sub.add_parser("zoo", help="remake the model zoo's runs (make zoo) and print their times")
     z.add_argument("--names", default=None,
                    help="comma-separated runs and tables (default: all of them)")

@@ -70,6 +70,13 @@ class Dataset:
             check_same_length(len(value), f"attributes[{key!r}]", n, self.modality)
         if self.captions is not None:
             check_same_length(len(self.captions), "captions", n, self.modality)
+        bags = getattr(self, "caption_bags", None)
+        if bags is not None:
+            check_same_length(len(bags), "caption_bags", n, self.modality)
+            sizes = {len(b) if isinstance(b, (list, tuple)) else -1 for b in bags}
+            if len(sizes) > 1 or min(sizes, default=1) < 1:
+                fail("caption_bags", "one list of K >= 1 captions per item, K the same for all",
+                     said(f"bag sizes {sorted(sizes)[:5]}"))
         if self.paired is not None:
             if not torch.is_tensor(self.paired) or self.paired.dtype != torch.bool:
                 fail("paired", f"a bool tensor of shape ({n},)", self.paired, TypeError)

@@ -28,10 +28,14 @@ class ImageSet(Dataset):
     paired:          bool tensor (N,): True where caption i truly describes image i; None means
                      every caption is paired (see ``mmcl_lite.data.pairing``)
     prompts:         the dataset's words for zero-shot evaluation (``data.text.Prompts``)
+    caption_bags:    list of N lists of K candidate captions, or None: weakly aligned text,
+                     of which at least one candidate describes the image (MIL-NCE's data,
+                     ``data.pairing.caption_bags``)
     """
 
     modality: ClassVar[str] = "images"
-    per_item: ClassVar[tuple] = ("images", "labels", "attributes", "captions", "paired")
+    per_item: ClassVar[tuple] = ("images", "labels", "attributes", "captions", "paired",
+                                 "caption_bags")
 
     images: torch.Tensor
     labels: torch.Tensor
@@ -42,6 +46,7 @@ class ImageSet(Dataset):
     name: str = "images"
     paired: torch.Tensor | None = None
     prompts: object = None
+    caption_bags: list | None = None
 
     def __post_init__(self):
         if not isinstance(self.images, torch.Tensor) or self.images.dtype != torch.uint8 \

@@ -4,6 +4,7 @@
   whose captions come from *other* items (so no image has its own caption in the pool).
 * :func:`noisy_pairs`: a fraction of the captions shuffled among themselves (``paired`` says
   which are still true).
+* :func:`caption_bags`: weak alignment: each image with a bag of K captions, one its own.
 * :func:`missing_mask`: which items lack their text (a missing modality).
 * :func:`make_linear_pairs`: Nakada et al.'s linear model of two modalities that share a latent
   (AISTATS 2023): x = U1 z + noise, y = U2 z + noise.
@@ -98,6 +99,29 @@ def noisy_pairs(data, fraction: float, seed: int = 0):
     paired = torch.ones(len(data), dtype=torch.bool)
     paired[chosen] = False
     return dataclasses.replace(data, captions=captions, paired=paired)
+
+
+def caption_bags(data, bag_size: int, seed: int = 0):
+    """The set with ``caption_bags``: for each item a bag of ``bag_size`` captions, its own at a
+    random place and ``bag_size - 1`` of other random items (which describe it only by chance,
+    as the narration around a video clip; Miech et al., CVPR 2020). A share (K - 1) / K of the
+    candidates is wrong; ``captions`` keeps the true ones (for evaluation)."""
+    if getattr(data, "captions", None) is None:
+        fail("data", "a set with captions", said(f"a {type(data).__name__} without captions"))
+    k = check_int(bag_size, "bag_size", minimum=1)
+    n = len(data)
+    if n < 2 and k > 1:
+        fail("data", "at least 2 items (a bag's wrong captions come from other items)", n)
+    g = torch.Generator().manual_seed(seed)
+    # others[i]: k - 1 items != i (an offset in 1..n-1 never lands on i itself)
+    others = (torch.arange(n)[:, None] + torch.randint(1, max(2, n), (n, k - 1), generator=g)) % n
+    place = torch.randint(0, k, (n,), generator=g)
+    bags = []
+    for i in range(n):
+        bag = [data.captions[j] for j in others[i].tolist()]
+        bag.insert(int(place[i]), data.captions[i])
+        bags.append(bag)
+    return dataclasses.replace(data, caption_bags=bags)
 
 
 def missing_mask(n: int, fraction: float, seed: int = 0) -> torch.Tensor:

@@ -10,6 +10,7 @@ zeroshot     zero-shot classification from prompts (the prompts come with the da
 retrieval    image <-> text Recall@K
 subspace     principal angles between a learned and a true subspace
 compositional  held-out attribute combinations
+missing      a missing caption at test time: probes with and without modality dropout
 binding      swapped-binding hard negatives, fusion re-ranking, masked attribute words
 tables       text tables of results
 """
@@ -18,6 +19,7 @@ from .binding import (binding_accuracy, binding_report, masked_word_accuracy, pa
                       rerank_retrieval)
 from .collapse import effective_rank, embedding_std
 from .compositional import combination_mask, compositional_accuracy, split_by_combinations
+from .missing import fill_missing, missing_modality_curve, missing_modality_report
 from .embed import embed, inputs_of, raw_features, raw_pixel_features
 from .probes import knn_accuracy, linear_probe_accuracy, probe
 from .series import evaluate_series, series_features, svm_accuracy, svm_protocol
@@ -37,5 +39,6 @@ __all__ = ["embed", "inputs_of", "raw_features", "raw_pixel_features", "knn_accu
            "combination_mask", "split_by_combinations", "compositional_accuracy",
            "svm_protocol", "svm_accuracy", "series_features", "evaluate_series",
            "series_baselines", "raw_svm_accuracy", "dtw_1nn_accuracy", "minirocket_accuracy",
-           "random_encoder_accuracy", "PUBLISHED", "binding_accuracy", "binding_report", "masked_word_accuracy",
-           "pair_scores", "rerank_retrieval", "principal_angles"]
+           "random_encoder_accuracy", "PUBLISHED", "binding_accuracy", "binding_report",
+           "masked_word_accuracy", "pair_scores", "rerank_retrieval", "principal_angles",
+           "fill_missing", "missing_modality_curve", "missing_modality_report"]

@@ -5,6 +5,7 @@ the paper does and raises ValueError naming the argument on bad input.
 """
 from .alignment_uniformity import alignment, uniformity
 from .clip import clip_loss
+from .coclusters import cocluster_loss, cocluster_positives
 from .collapse import effective_rank, embedding_std
 from .cpc import cpc_loss
 from .hierarchical import (hierarchical_contrastive_loss, instance_contrastive_loss,
@@ -23,6 +24,8 @@ from .temporal_contrast import temporal_contrast_loss
 __all__ = [
     "alignment",
     "clip_loss",
+    "cocluster_loss",
+    "cocluster_positives",
     "cpc_loss",
     "effective_rank",
     "embedding_std",

@@ -6,9 +6,10 @@ case-insensitively.
 """
 from .base import METHODS, Method, method_by_name
 from .image import BYOL, MoCo, SimCLR, SimSiam, SwAV
-from .multimodal import CLIP, Fusion, UnpairedCLIP
+from .multimodal import CLIP, MILNCE, Fusion, UnpairedCLIP
 from .series import CPC, TS2Vec, TSTCC, CrossSensor
 from .supervised import Supervised
 
 __all__ = ["METHODS", "Method", "method_by_name", "SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV",
-           "CLIP", "Fusion", "UnpairedCLIP", "TS2Vec", "CPC", "TSTCC", "CrossSensor", "Supervised"]
+           "CLIP", "Fusion", "UnpairedCLIP", "MILNCE", "TS2Vec", "CPC", "TSTCC", "CrossSensor",
+           "Supervised"]

@@ -77,3 +77,19 @@ FUSION = dict(
     weight_decay=0.01,
 )
 FUSION_FAST = dict(FUSION, n_images=400, epochs=1)  # MMCL_FAST: a smoke run
+
+# `python -m mmcl_lite bench unpaired` (notebook 10): shapes with a small paired part and two
+# unpaired pools; every model trains for one budget of optimiser steps, whatever its data size
+# (CLIP on 225 pairs and CLIP on 4,500 pairs take as many steps).
+UNPAIRED = dict(
+    n_images=6000,         # shapes rendered per seed (75% train / 25% test)
+    test_fraction=0.25,
+    steps=500,             # optimiser steps per model
+    batch_size=128,
+    lr=2e-3,
+    weight_decay=DEFAULTS["weight_decay"],
+    paired_fraction=0.05,  # the main comparison: 5% of the training items keep their caption
+    fractions=(0.01, 0.2),  # the curve's other points (the floor and pseudo-pairs at each)
+    bag_sizes=(2, 4),      # MIL-NCE: K captions per image, one right (K = 1 is the ceiling)
+)
+UNPAIRED_FAST = dict(UNPAIRED, n_images=400, steps=2, fractions=(0.2,), bag_sizes=(2,))
