@@ -212,3 +212,22 @@ def test_unpaired_clip_trains_on_pairs_first_then_on_pseudo_pairs(shapes):
     assert model.batch_fields(shapes)["paired"].all()   # no mark: every caption is a pair
     with pytest.raises(ValueError, match="pseudo_threshold: expected a finite number in"):
         UnpairedCLIP.for_data(data, pseudo_threshold=2.0)
+
+
+def test_contrastive_cross_covariance_is_minus_the_clip_gradient_and_finds_the_loadings():
+    """-dL/dW of the image-to-text CLIP loss with s_ij = x_i^T W y_j is S(P), P the softmax of
+    the logits; at equal logits its top singular vectors span the true loadings."""
+    import torch.nn.functional as F
+    from mmcl_lite.evaluation import principal_angles
+    from mmcl_lite.training.linear_pairs import contrastive_cross_covariance
+    pairs = make_linear_pairs(400, d1=12, d2=10, rank=3, noise=0.3, signal=1.0, seed=0)
+    w = (0.1 * torch.randn(12, 10, generator=torch.Generator().manual_seed(1))).requires_grad_()
+    logits = pairs.x @ w @ pairs.y.T
+    F.cross_entropy(logits, torch.arange(400)).backward()
+    s = contrastive_cross_covariance(pairs.x, pairs.y, logits.detach().softmax(1))
+    assert torch.allclose(s, -w.grad, atol=1e-5)
+    u, _, vh = torch.linalg.svd(contrastive_cross_covariance(pairs.x, pairs.y))
+    assert principal_angles(u[:, :3], pairs.u1).max() < 15
+    assert principal_angles(vh[:3].T, pairs.u2).max() < 15
+    with pytest.raises(ValueError, match="y: expected 400 rows"):
+        contrastive_cross_covariance(pairs.x, pairs.y[:5])

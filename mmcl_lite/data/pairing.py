@@ -2,6 +2,8 @@
 
 * :func:`split_pairing`: a small paired set, a pool of images alone and a pool of captions alone
   whose captions come from *other* items (so no image has its own caption in the pool).
+* :func:`unpaired_set` / :func:`pools_set`: one training set of pairs and unpaired rows (from a
+  captioned set, or from your own pairs, image pool and caption pool).
 * :func:`noisy_pairs`: a fraction of the captions shuffled among themselves (``paired`` says
   which are still true).
 * :func:`caption_bags`: weak alignment: each image with a bag of K captions, one its own.
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..checks import check_int, check_number, fail, said
+from ..checks import check_int, check_number, check_same_length, fail, said
 
 
 @dataclass
@@ -54,31 +56,57 @@ def split_pairing(data, paired_fraction: float, seed: int = 0) -> UnpairedSplit:
 
 
 def unpaired_set(data, paired_fraction: float, paired_share: float = 0.5, seed: int = 0):
-    """One set for training with scarce pairs: the paired part of :func:`split_pairing`,
-    repeated so that it makes about ``paired_share`` of the rows (every batch then holds some
-    pairs), and the unpaired rows, each an image of the image pool next to a caption of the
-    caption pool (unrelated: their items differ). ``paired`` marks the true pairs;
-    ``attributes["caption_label"]`` is the label of the item each caption came from (to score
-    pseudo-pairs, never to train)."""
+    """One set for training with scarce pairs, made from a captioned set: the parts of
+    :func:`split_pairing`, laid out by :func:`pools_set`. ``attributes["caption_label"]`` is
+    the label of the item each caption came from (to score pseudo-pairs, never to train)."""
     split = split_pairing(data, paired_fraction, seed)
-    share = check_number(paired_share, "paired_share", 0.0, 1.0, low_open=True, high_open=True)
-    n_unpaired = min(len(split.images), len(split.captions))
-    if n_unpaired < 2:
+    if min(len(split.images), len(split.captions)) < 2:
         fail("paired_fraction", "a fraction that leaves unpaired images and captions (< 1)",
-             said(f"{paired_fraction!r}: {n_unpaired} unpaired item(s)"))
-    repeats = max(1, round(share / (1 - share) * n_unpaired / len(split.paired)))
-    paired = split.paired.subset(torch.arange(len(split.paired)).repeat(repeats))
-    images = split.images.subset(slice(0, n_unpaired))
-    caption_labels = split.caption_labels[:n_unpaired]
-    rows = {"images": torch.cat([paired.images, images.images]),
-            "labels": torch.cat([paired.labels, images.labels]),
-            "attributes": {k: torch.cat([paired.attributes[k], images.attributes[k]])
-                           for k in paired.attributes},
-            "captions": list(paired.captions) + split.captions[:n_unpaired],
-            "paired": torch.cat([torch.ones(len(paired), dtype=torch.bool),
+             said(f"{paired_fraction!r}: {min(len(split.images), len(split.captions))} "
+                  "unpaired item(s)"))
+    return pools_set(split.paired, split.images, split.captions, paired_share,
+                     caption_labels=split.caption_labels)
+
+
+def pools_set(paired, images, captions, paired_share: float = 0.5, caption_labels=None):
+    """One training set from your own parts: ``paired`` (a set with captions, the known
+    pairs), ``images`` (a set of the same kind of images, captions ignored) and ``captions``
+    (a list of str, about other items). The pairs are repeated so that they make about
+    ``paired_share`` of the rows (every batch then holds some); each unpaired row is an image
+    of the pool next to a caption of the pool (unrelated), min(len(images), len(captions))
+    rows. ``paired`` marks the true pairs; ``caption_labels`` (optional, (len(captions),))
+    becomes ``attributes["caption_label"]`` (the paired rows get their own labels)."""
+    if getattr(paired, "captions", None) is None:
+        fail("paired", "a set with captions (the known pairs)",
+             said(f"a {type(paired).__name__} without captions"))
+    if type(images) is not type(paired) or images.inputs.shape[1:] != paired.inputs.shape[1:]:
+        fail("images", f"a {type(paired).__name__} of items shaped like the pairs' "
+             f"{tuple(paired.inputs.shape[1:])}",
+             said(f"a {type(images).__name__}" + (f" of {tuple(images.inputs.shape[1:])}"
+                                                   if hasattr(images, "inputs") else "")),
+             TypeError if type(images) is not type(paired) else ValueError)
+    if not isinstance(captions, (list, tuple)) or not all(isinstance(c, str) for c in captions):
+        fail("captions", "a list of str (the caption pool)", captions, TypeError)
+    if len(captions) == 0:
+        fail("captions", "a non-empty caption pool", said("an empty list"))
+    share = check_number(paired_share, "paired_share", 0.0, 1.0, low_open=True, high_open=True)
+    n_unpaired = min(len(images), len(captions))
+    if caption_labels is not None:
+        check_same_length(len(caption_labels), "caption_labels", len(captions), "captions")
+    repeats = max(1, round(share / (1 - share) * n_unpaired / len(paired)))
+    pairs = paired.subset(torch.arange(len(paired)).repeat(repeats))
+    pool = images.subset(slice(0, n_unpaired))
+    rows = {"images": torch.cat([pairs.images, pool.images]),
+            "labels": torch.cat([pairs.labels, pool.labels]),
+            "attributes": {k: torch.cat([pairs.attributes[k], pool.attributes[k]])
+                           for k in pairs.attributes if k in pool.attributes},
+            "captions": list(pairs.captions) + list(captions[:n_unpaired]),
+            "paired": torch.cat([torch.ones(len(pairs), dtype=torch.bool),
                                  torch.zeros(n_unpaired, dtype=torch.bool)])}
-    rows["attributes"]["caption_label"] = torch.cat([paired.labels, caption_labels])
-    return dataclasses.replace(data, **rows)
+    if caption_labels is not None:
+        rows["attributes"]["caption_label"] = torch.cat(
+            [pairs.labels, torch.as_tensor(caption_labels)[:n_unpaired]])
+    return dataclasses.replace(paired, **rows)
 
 
 def noisy_pairs(data, fraction: float, seed: int = 0):

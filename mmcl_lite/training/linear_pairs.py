@@ -8,12 +8,24 @@ experiment, after the authors' public notebook nswa17/MMCL):
 
 The score is top-1 cross-modal retrieval on held-out pairs; principal angles between each
 encoder's row space and the true loadings U show the subspace being found.
+
+Why a gradient step finds that subspace: with s_ij = x_i^T W y_j (W = G1^T G2 for linear
+encoders z1 = G1 x, z2 = G2 y) and P_ij = softmax_j(s_ij), the image-to-text half of the CLIP
+loss has
+
+    -dL/dW = S(P) = (1/n) [ sum_i x_i y_i^T - sum_ij P_ij x_i y_j^T ]     (d1, d2)
+
+the *contrastive cross-covariance*: positives minus softmax-weighted negatives. At the start
+(every logit equal, P = 1/n) it is the centred cross-covariance, whose expectation under
+x = U1 z + noise, y = U2 z + noise is U1 Cov(z) U2^T: its top-r singular vectors span U1 and U2,
+and training moves W, step by step, into that span (Nakada et al., section 3).
 """
 from __future__ import annotations
 
 import torch
 
-from ..checks import check_int, check_number
+from ..checks import check_int, check_number, check_tensor, fail, said
+from ..data.pairing import make_linear_pairs
 from ..evaluation.subspace import principal_angles
 from ..losses import clip_loss, pseudo_pair_loss, pseudo_pairs
 from ..models.linear import LinearDualEncoder
@@ -23,6 +35,46 @@ def top1_retrieval(model: LinearDualEncoder, x: torch.Tensor, y: torch.Tensor) -
     """Fraction of x_i whose most similar y is y_i."""
     with torch.no_grad():
         return float((model.logits(x, y).argmax(1) == torch.arange(len(x))).float().mean())
+
+
+def contrastive_cross_covariance(x: torch.Tensor, y: torch.Tensor,
+                                 weights: torch.Tensor | None = None) -> torch.Tensor:
+    """S(P) above, (d1, d2): ``x`` (n, d1), ``y`` (n, d2) paired by row; ``weights`` P (n, n)
+    with rows summing to 1 (default: every entry 1/n)."""
+    check_tensor(x, "x", "(n, d1)")
+    check_tensor(y, "y", "(n, d2)")
+    n = len(x)
+    if len(y) != n:
+        fail("y", f"{n} rows, one partner per row of x", said(f"{len(y)}"))
+    if weights is None:
+        weights = torch.full((n, n), 1.0 / n, dtype=x.dtype)
+    elif weights.shape != (n, n):
+        fail("weights", f"shape ({n}, {n})", said(f"{tuple(weights.shape)}"))
+    return (x.T @ y - x.T @ weights @ y) / n
+
+
+def unpaired_sweep(n_unpaired=(0, 500, 1000, 2000), seeds=(0, 1, 2), n_paired: int = 300,
+                   n_test: int = 1000, epochs: int = 100, lr: float = 2e-3,
+                   rule: str = "topb", **model) -> dict:
+    """Nakada et al.'s first experiment: {N: [top-1 retrieval per seed]} after training on
+    ``n_paired`` pairs and then N unpaired samples (N = 0: the pairs alone). ``model``:
+    ``make_linear_pairs``'s shape (d1, d2, rank, noise, signal); each seed draws new loadings
+    and samples."""
+    kw = dict(dict(d1=40, d2=39, rank=10, noise=0.3, signal=1.0), **model)
+    out = {}
+    for n in n_unpaired:
+        check_int(n, "n_unpaired", minimum=0)
+        out[n] = []
+        for seed in seeds:
+            paired = make_linear_pairs(n_paired, seed=3 * seed, **kw)
+            loadings = (paired.u1, paired.u2)
+            test = make_linear_pairs(n_test, seed=3 * seed + 1, loadings=loadings, **kw)
+            unpaired = make_linear_pairs(n, seed=3 * seed + 2, loadings=loadings, **kw) \
+                if n else None
+            _, record = train_linear_clip(paired, unpaired, test, epochs=epochs, lr=lr,
+                                          rule=rule, seed=seed)
+            out[n].append(record["phases"][-1]["epochs"][-1]["top1"])
+    return out
 
 
 def _batches(n: int, batch_size: int):
