@@ -13,19 +13,18 @@ seeds and the training time; progress goes to stderr, the table to stdout.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 from .. import evaluation
-from ..checks import check_int, fail
 from ..data import load_dataset
 from ..evaluation.binding import RERANK_ITEMS
-from ..files import read_json_record, write_json
+from ..files import read_json_record
 from ..methods import CLIP, Fusion
-from ..runtime import describe, fast_mode, seed_everything
+from ..runtime import fast_mode, seed_everything
 from ..training import fit
 from ..training.defaults import FUSION, FUSION_FAST
 from ..zoo import ARTIFACTS
+from .seeded import log, run_over_seeds
 
 MODELS = {  # row name -> (class, settings besides the seed)
     "CLIP (dual encoder)": (CLIP, {}),
@@ -34,10 +33,6 @@ MODELS = {  # row name -> (class, settings besides the seed)
 }
 SHIPPED = ARTIFACTS / "bench-fusion" / "bench.json"
 BENCH_FORMAT = "mmcl-lite bench fusion 1"
-
-
-def _log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def budget() -> dict:
@@ -59,11 +54,11 @@ def run_seed(seed: int, recipe: dict, progress: bool = True, models=MODELS) -> d
                       progress=progress)
         seconds = time.perf_counter() - started
         if history.status != "completed":
-            _log(f"{name} seed {seed}: {history.status}: {history.message}")
+            log(f"{name} seed {seed}: {history.status}: {history.message}")
         model.eval()
         out[name] = {**evaluation.binding_report(model, test), "seconds": seconds,
                      "steps": len(history.steps)}
-        _log(f"seed {seed} {name}: " + ", ".join(
+        log(f"seed {seed} {name}: " + ", ".join(
             f"{k} {v:.1%}" for k, v in out[name].get("itm", out[name]["cosine"]).items())
             + f" ({seconds:.0f} s)")
     return out
@@ -125,21 +120,12 @@ def format_fusion_table(result: dict) -> str:
 def bench_fusion(seeds=(0, 1, 2), *, progress: bool = True, save=None) -> dict:
     """Train and score the three models with each seed; print the table. Returns {"runs":
     [per seed], "seeds", "recipe", "machine", "table"}; ``save`` (a path) writes it as JSON."""
-    seeds = [check_int(s, "seeds", minimum=0) for s in seeds]
-    if not seeds:
-        fail("seeds", "at least one seed", seeds)
     recipe = budget()
-    print(describe())
-    print(f"relations: {recipe['n_images']} scenes per seed ({1 - recipe['test_fraction']:.0%} "
-          f"train), {recipe['epochs']} epochs at batch {recipe['batch_size']}, lr {recipe['lr']}")
-    runs = [run_seed(s, recipe, progress) for s in seeds]
-    result = {"format": BENCH_FORMAT, "runs": runs, "seeds": seeds, "recipe": recipe,
-              "machine": describe()}
-    result["table"] = format_fusion_table(result)
-    print(result["table"])
-    if save is not None:
-        write_json(save, result)
-    return result
+    about = (f"relations: {recipe['n_images']} scenes per seed "
+             f"({1 - recipe['test_fraction']:.0%} train), {recipe['epochs']} epochs at batch "
+             f"{recipe['batch_size']}, lr {recipe['lr']}")
+    return run_over_seeds(seeds, recipe, about, run_seed, format_fusion_table, BENCH_FORMAT,
+                          progress, save)
 
 
 def load_bench(path=SHIPPED) -> dict:

@@ -20,19 +20,18 @@ the seeds; progress goes to stderr, the table to stdout.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 from .. import evaluation
-from ..checks import check_int, fail
 from ..data import make_shapes
 from ..data.pairing import caption_bags, split_pairing, unpaired_set
-from ..files import read_json_record, write_json
+from ..files import read_json_record
 from ..methods import CLIP, MILNCE, UnpairedCLIP
-from ..runtime import describe, fast_mode, seed_everything
+from ..runtime import fast_mode, seed_everything
 from ..training import fit
 from ..training.defaults import UNPAIRED, UNPAIRED_FAST
 from ..zoo import ARTIFACTS
+from .seeded import log, run_over_seeds
 
 FLOOR, CEILING = "floor: CLIP on the pairs only", "ceiling: CLIP on every true pair"
 PSEUDO = "pseudo-pairs (mutual NN, EMA teacher)"
@@ -45,10 +44,6 @@ MODELS = {  # row -> UnpairedCLIP settings, run at the main paired fraction
 SHIPPED = ARTIFACTS / "bench-unpaired" / "bench.json"
 BENCH_FORMAT = "mmcl-lite bench unpaired 1"
 PRECISION_POINTS = 10  # the precision curve: means over tenths of training
-
-
-def _log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def budget() -> dict:
@@ -65,7 +60,7 @@ def _train(model, data, recipe: dict, seed: int, progress: bool):
                   weight_decay=recipe["weight_decay"], seed=seed, progress=progress,
                   max_steps=recipe["steps"])
     if history.status != "completed":
-        _log(f"{type(model).__name__} seed {seed}: {history.status}: {history.message}")
+        log(f"{type(model).__name__} seed {seed}: {history.status}: {history.message}")
     model.eval()
     return time.perf_counter() - started, history
 
@@ -91,7 +86,7 @@ def _run(name, model, data, test, recipe, seed, progress) -> dict:
     seed_everything(seed)
     seconds, history = _train(model, data, recipe, seed, progress)
     out = {**score(model, test), "seconds": seconds, "precision": precision_curve(history)}
-    _log(f"seed {seed} {name}: shape {out['zero_shot']['shape']:.1%}, colour "
+    log(f"seed {seed} {name}: shape {out['zero_shot']['shape']:.1%}, colour "
          f"{out['zero_shot']['colour']:.1%}, i2t R@5 {out['retrieval']['i2t_R@5']:.1%} "
          f"({seconds:.0f} s)")
     return out, model
@@ -219,22 +214,12 @@ def format_unpaired_table(result: dict) -> str:
 def bench_unpaired(seeds=(0, 1, 2), *, progress: bool = True, save=None) -> dict:
     """Train and score every model with each seed; print the tables. Returns {"runs": [per
     seed], "seeds", "recipe", "machine", "table"}; ``save`` (a path) writes it as JSON."""
-    seeds = [check_int(s, "seeds", minimum=0) for s in seeds]
-    if not seeds:
-        fail("seeds", "at least one seed", seeds)
     recipe = budget()
-    print(describe())
-    print(f"shapes: {recipe['n_images']} images per seed ({1 - recipe['test_fraction']:.0%} "
-          f"train), {recipe['steps']} steps per model at batch {recipe['batch_size']}, "
-          f"lr {recipe['lr']}")
-    runs = [run_seed(s, recipe, progress) for s in seeds]
-    result = {"format": BENCH_FORMAT, "runs": runs, "seeds": seeds, "recipe": dict(recipe),
-              "machine": describe()}
-    result["table"] = format_unpaired_table(result)
-    print(result["table"])
-    if save is not None:
-        write_json(save, result)
-    return result
+    about = (f"shapes: {recipe['n_images']} images per seed ({1 - recipe['test_fraction']:.0%} "
+             f"train), {recipe['steps']} steps per model at batch {recipe['batch_size']}, "
+             f"lr {recipe['lr']}")
+    return run_over_seeds(seeds, recipe, about, run_seed, format_unpaired_table,
+                          BENCH_FORMAT, progress, save)
 
 
 def load_bench(path=SHIPPED) -> dict:
