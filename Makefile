@@ -92,9 +92,14 @@ test-unit: $(STAMP_TEST)
 test-learning: $(STAMP_TEST)
 	$(PY) -m pytest -m learning tests
 
-# The notebooks run with the network unplugged (scripts/offline.sh): they must need none.
+# The notebooks run with the network unplugged (scripts/offline.sh): they must need none. They
+# run side by side, a kernel per core (NB_WORKERS=1: one at a time), each kernel on one thread:
+# most of a FAST notebook is starting a kernel and importing, which one core does alone.
+# (Unit tests stay serial: in pytest-xdist workers this suite ran three times slower.)
+NB_WORKERS ?= auto
 test-notebooks: $(STAMP_TEST)
-	MMCL_FAST=1 bash scripts/offline.sh $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) notebooks \
+	MMCL_FAST=1 OMP_NUM_THREADS=1 bash scripts/offline.sh $(PY) -m pytest -n $(NB_WORKERS) \
+	  --nbmake --nbmake-timeout=$(NB_TIMEOUT) notebooks \
 	  || { echo "make: retrying the notebooks that failed, once" >&2; \
 	       MMCL_FAST=1 bash scripts/offline.sh $(PY) -m pytest --nbmake --nbmake-timeout=$(NB_TIMEOUT) --last-failed notebooks; }
 
