@@ -161,3 +161,10 @@ def test_pools_set_lays_out_your_own_pools_and_refuses_bad_ones(shapes):
         pools_set(paired, pool, shapes.labels)
     with pytest.raises(ValueError, match="caption_labels: expected 90 items"):
         pools_set(paired, pool, captions, caption_labels=torch.zeros(3))
+
+
+def test_a_batch_of_one_is_refused(shapes):
+    data = unpaired_set(shapes, 0.1, seed=0)
+    model = UnpairedCLIP.for_data(data, **SMALL)
+    with pytest.raises(ValueError, match="batch: expected at least 2 rows"):
+        fit(model, data, epochs=1, batch_size=1, progress=False)

@@ -34,7 +34,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...augment import ImageViews
-from ...checks import check_choice, check_int, check_number, check_probability, fail, said
+from ...checks import (check_choice, check_int, check_number, check_probability, check_rows,
+                       fail, said)
 from ...losses import (clip_loss, cocluster_loss, cocluster_positives, nt_xent,
                        pseudo_pair_loss, pseudo_pairs)
 from ...losses.pseudo_pairs import RULES
@@ -124,6 +125,8 @@ class UnpairedCLIP(DualEncoder):
                  said(f"keys {sorted(batch)}"))
         paired = batch["paired"]
         images = self.inputs(batch)
+        check_rows(images, "batch", 2, "pairs and pseudo-pairs need in-batch negatives: "
+                   "batch_size >= 2")
         x = self.views(images, generator=self.generator)
         features = self.encoder(x)
         image_emb = self.image_proj(features)
