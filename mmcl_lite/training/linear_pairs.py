@@ -18,7 +18,7 @@ loss has
 the *contrastive cross-covariance*: positives minus softmax-weighted negatives. At the start
 (every logit equal, P = 1/n) it is the centred cross-covariance, whose expectation under
 x = U1 z + noise, y = U2 z + noise is U1 Cov(z) U2^T: its top-r singular vectors span U1 and U2,
-and training moves W, step by step, into that span (Nakada et al., section 3).
+and training moves W, step by step, into that span (Nakada et al.).
 """
 from __future__ import annotations
 
