@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from mmcl_lite import evaluate
-from mmcl_lite.apps.bench_series import series_budget, series_epochs
+from mmcl_lite.apps.bench_series import series_budget
+from mmcl_lite.training import epochs_for_steps
 from mmcl_lite.data import SeriesSet
 from mmcl_lite.evaluation.series import SVM_C_GRID
 from mmcl_lite.evaluation.series_baselines import padded_array, series_list
@@ -149,15 +150,15 @@ def test_published_figures_are_data():
 # ------------------------------------------------------------------------- the bench's budget
 def test_series_budget_follows_ts2vec(monkeypatch):
     monkeypatch.delenv("MMCL_FAST", raising=False)
-    assert series_epochs(40, 8, 200) == 40        # 5 steps per epoch
-    assert series_epochs(270, 8, 200) == 7        # 33 steps per epoch (last batch dropped)
+    assert epochs_for_steps(40, 8, 200) == 40        # 5 steps per epoch
+    assert epochs_for_steps(270, 8, 200) == 7        # 33 steps per epoch (last batch dropped)
     small = series_budget(_waves(40, length=100))                      # 8,000 values
     assert small["max_steps"] == 200 and small["batch_size"] == 8 and small["lr"] == 1e-3
     large = series_budget(_waves(500, length=128))                     # 128,000 values
     assert large["max_steps"] == 600
     assert series_budget(_waves(5))["batch_size"] == 5   # a set under one batch: all of it
     with pytest.raises(ValueError, match="^batch_size"):
-        series_epochs(4, 8, 10)
+        epochs_for_steps(4, 8, 10)
 
 
 def test_bench_series_saves_what_load_bench_reads(tmp_path, monkeypatch, capsys):

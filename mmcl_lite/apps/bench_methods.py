@@ -23,7 +23,7 @@ import torch
 from .. import evaluation as evaluate
 from ..runtime import as_device, describe, fast_mode, seed_everything
 from ..checks import check_choice, check_int, fail
-from ..training import fit
+from ..training import epochs_for_steps, fit
 from ..training.defaults import BENCH_METHODS, BENCH_METHODS_FAST
 
 ALL_METHODS = ("SimCLR", "MoCo", "SimSiam", "BYOL", "SwAV")
@@ -156,8 +156,7 @@ def compare_methods(data="shapes", steps: int | None = None,
         snapshot_data = test.subset(slice(0, 500))
     for name in names:
         build_method(name, train, "cpu", **overrides.get(name, {}))  # fail fast on a bad name
-    per_epoch = len(train) // batch_size
-    epochs = -(-steps // per_epoch)
+    epochs = epochs_for_steps(len(train), batch_size, steps)
     settings = dict(data=label, train=len(train), test=len(test), image_size=train.image_size,
                     channels=train.channels, steps=steps, batch_size=batch_size, lr=lr,
                     weight_decay=weight_decay,

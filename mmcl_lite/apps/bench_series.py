@@ -17,7 +17,6 @@ groups) shows "n/a". Progress goes to stderr, the table to stdout.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 
 from .. import evaluation
@@ -26,9 +25,10 @@ from ..data import load_dataset
 from ..files import read_json_record, write_json
 from ..methods import method_by_name
 from ..runtime import describe, fast_mode, seed_everything
-from ..training import fit
+from ..training import epochs_for_steps, fit
 from ..training.defaults import SERIES, SERIES_FAST
 from ..zoo import ARTIFACTS
+from .seeded import log
 
 # the names bench series takes -> the table's column titles (the UEA archive's spelling, which
 # evaluation.PUBLISHED is keyed by)
@@ -42,10 +42,6 @@ SHIPPED = ARTIFACTS / "bench-series" / "bench.json"
 BENCH_FORMAT = "mmcl-lite bench series 1"
 
 
-def _log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def series_budget(train, steps: int | None = None) -> dict:
     """fit's arguments for ``train``: SERIES (SERIES_FAST in FAST mode) with the number of
     steps picked by the size of the training tensor, converted to epochs + max_steps."""
@@ -55,18 +51,9 @@ def series_budget(train, steps: int | None = None) -> dict:
         steps = recipe["steps_large"] if large else recipe["steps"]
     check_int(steps, "steps", minimum=1)
     batch_size = min(recipe["batch_size"], len(train))  # as TS2Vec: a tiny set is one batch
-    return dict(epochs=series_epochs(len(train), batch_size, steps), max_steps=steps,
+    return dict(epochs=epochs_for_steps(len(train), batch_size, steps), max_steps=steps,
                 batch_size=batch_size, lr=recipe["lr"], weight_decay=recipe["weight_decay"],
                 warmup_epochs=recipe["warmup_epochs"])
-
-
-def series_epochs(n_items: int, batch_size: int, steps: int) -> int:
-    """Epochs that hold ``steps`` optimiser steps; fit drops a last partial batch, so an epoch
-    is n_items // batch_size steps."""
-    check_int(n_items, "n_items", minimum=1)
-    check_int(batch_size, "batch_size", minimum=1, maximum=n_items)
-    check_int(steps, "steps", minimum=1)
-    return -(-steps // (n_items // batch_size))
 
 
 def _names(given, options, name: str) -> list:
@@ -87,12 +74,12 @@ def _run_method(name: str, train, test, seed: int, budget: dict, progress: bool,
     try:
         method = method_by_name(name).for_data(train, seed=seed)
     except BadValue as err:
-        _log(f"{name} on {train.name}: n/a ({err})")
+        log(f"{name} on {train.name}: n/a ({err})")
         return None
     started = time.perf_counter()
     history = fit(method, train, seed=seed, progress=progress, **budget)
     if history.status != "completed":
-        _log(f"{name} seed {seed}: {history.status}: {history.message}")
+        log(f"{name} seed {seed}: {history.status}: {history.message}")
     scores = evaluation.evaluate_series(method, train, test)
     seconds = time.perf_counter() - started
     if random_weights:
@@ -132,14 +119,14 @@ def bench_series(datasets=DEFAULT_DATASETS, methods=SERIES_METHODS, seeds: int =
                     break
                 per_seed.append(row)
                 random = f", random weights {row['random']:.1%}" if "random" in row else ""
-                _log(f"{data_name} {name} seed {seed}: SVM {row['svm']:.1%}, kNN "
+                log(f"{data_name} {name} seed {seed}: SVM {row['svm']:.1%}, kNN "
                      f"{row['knn']:.1%}, linear {row['linear']:.1%}{random}, "
                      f"{row['seconds']:.1f} s")
             runs[data_name][name] = per_seed or None
         if baselines:
             base[data_name] = evaluation.series_baselines(train, test, seed=0)
             for label, row in base[data_name].items():
-                _log(f"{data_name} {label}: {row['accuracy']:.1%}, {row['seconds']:.1f} s")
+                log(f"{data_name} {label}: {row['accuracy']:.1%}, {row['seconds']:.1f} s")
     table = format_series_table(runs, base, seeds, with_random=baselines)
     print("\n" + table)
     result = {"runs": runs, "baselines": base, "seeds": seeds, "machine": describe()}

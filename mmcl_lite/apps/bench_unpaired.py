@@ -28,7 +28,7 @@ from ..data.pairing import caption_bags, split_pairing, unpaired_set
 from ..files import read_json_record
 from ..methods import CLIP, MILNCE, UnpairedCLIP
 from ..runtime import fast_mode, seed_everything
-from ..training import fit
+from ..training import epochs_for_steps, fit
 from ..training.defaults import UNPAIRED, UNPAIRED_FAST
 from ..zoo import ARTIFACTS
 from .seeded import log, run_over_seeds
@@ -54,9 +54,9 @@ def budget() -> dict:
 def _train(model, data, recipe: dict, seed: int, progress: bool):
     """Train for recipe["steps"] steps; (seconds, History)."""
     batch = min(recipe["batch_size"], len(data))
-    epochs = -(-recipe["steps"] // (len(data) // batch))
     started = time.perf_counter()
-    history = fit(model, data, epochs=epochs, batch_size=batch, lr=recipe["lr"],
+    history = fit(model, data, epochs=epochs_for_steps(len(data), batch, recipe["steps"]),
+                  batch_size=batch, lr=recipe["lr"],
                   weight_decay=recipe["weight_decay"], seed=seed, progress=progress,
                   max_steps=recipe["steps"])
     if history.status != "completed":
@@ -74,21 +74,22 @@ def score(model, test) -> dict:
 
 def precision_curve(history) -> list:
     """Mean pseudo-pair precision over each tenth of the steps that reported one."""
-    values = [s["precision"] for s in history.steps if "precision" in s]
-    if not values:
+    got = [s["precision"] for s in history.steps if "precision" in s]
+    if not got:
         return []
     n = PRECISION_POINTS
-    chunks = [values[i * len(values) // n:(i + 1) * len(values) // n] for i in range(n)]
+    chunks = [got[i * len(got) // n:(i + 1) * len(got) // n] for i in range(n)]
     return [statistics.fmean(c) for c in chunks if c]
 
 
-def _run(name, model, data, test, recipe, seed, progress) -> dict:
+def _run(name, model, data, test, recipe, seed, progress) -> tuple:
+    """(score(...) + seconds and precision curve, the trained model)."""
     seed_everything(seed)
     seconds, history = _train(model, data, recipe, seed, progress)
     out = {**score(model, test), "seconds": seconds, "precision": precision_curve(history)}
     log(f"seed {seed} {name}: shape {out['zero_shot']['shape']:.1%}, colour "
-         f"{out['zero_shot']['colour']:.1%}, i2t R@5 {out['retrieval']['i2t_R@5']:.1%} "
-         f"({seconds:.0f} s)")
+        f"{out['zero_shot']['colour']:.1%}, i2t R@5 {out['retrieval']['i2t_R@5']:.1%} "
+        f"({seconds:.0f} s)")
     return out, model
 
 
@@ -121,13 +122,15 @@ def run_seed(seed: int, recipe: dict, progress: bool = True) -> dict:
     mil = {"1": {"sample": ceiling}}
     for k in recipe["bag_sizes"]:
         bags = caption_bags(train, k, seed=seed)
-        mil[str(k)] = {loss: _run(f"K={k} {loss}", MILNCE.for_data(bags, seed=seed, bag_loss=loss),
-                             bags, test, recipe, seed, progress)[0]
-                  for loss in ("sample", "mil")}
+        mil[str(k)] = {loss: _run(f"K={k} {loss}", MILNCE.for_data(bags, seed=seed,
+                                                                    bag_loss=loss),
+                                  bags, test, recipe, seed, progress)[0]
+                       for loss in ("sample", "mil")}
     return {"fractions": fractions, "mil": mil, "missing": missing}
 
 
-def _values(runs, *path) -> list:
+def values(runs, *path) -> list:
+    """The entry at ``path`` (keys) of each seed's run that has it."""
     out = []
     for run in runs:
         for key in path:
@@ -157,7 +160,7 @@ def gap_closed(result: dict, row: str = PSEUDO, metric=("zero_shot", "shape")) -
     for run in result["runs"]:
         floor, ceiling = run["fractions"][main][FLOOR], run["fractions"]["1"][CEILING]
         got = run["fractions"][main][row]
-        value = [_values([r], *metric)[0] for r in (floor, got, ceiling)]
+        value = [values([r], *metric)[0] for r in (floor, got, ceiling)]
         shares.append((value[1] - value[0]) / (value[2] - value[0]))
     return statistics.fmean(shares)
 
@@ -172,9 +175,9 @@ def format_unpaired_table(result: dict) -> str:
              head + f"{'precision':>11s}{'train s':>9s}"]
     rows = [(name, main) for name in [FLOOR, *MODELS]] + [(CEILING, "1")]
     for name, fraction in rows:
-        scores = _values(runs, "fractions", fraction, name)
+        scores = values(runs, "fractions", fraction, name)
         precision = [s["precision"][-1] for s in scores if s["precision"]]
-        lines.append(f"{name:44s}" + "".join(_cell(_values(scores, *m)) for _, m in METRICS)
+        lines.append(f"{name:44s}" + "".join(_cell(values(scores, *m)) for _, m in METRICS)
                      + (_cell(precision, 11) if precision else f"{'':11s}")
                      + f"{statistics.fmean(s['seconds'] for s in scores):9.0f}")
     lines.append("precision: share of the last tenth's proposed pairs whose caption names the "
@@ -189,25 +192,25 @@ def format_unpaired_table(result: dict) -> str:
         for name in runs[0]["fractions"][fraction]:
             if fraction == main and name not in (FLOOR, PSEUDO):
                 continue
-            scores = _values(runs, "fractions", fraction, name)
+            scores = values(runs, "fractions", fraction, name)
             lines.append(f"{float(fraction):<10.0%}{name.split(':')[0].split(' (')[0]:34s}"
-                         + "".join(_cell(_values(scores, *m)) for _, m in METRICS))
+                         + "".join(_cell(values(scores, *m)) for _, m in METRICS))
     lines += ["", "Caption bags of K candidates, one right: plain CLIP on a random candidate "
               "vs MIL-NCE on the bag", f"{'K (wrong share)':20s}{'loss':24s}"
               + "".join(f"{m:>13s}" for m, _ in METRICS)]
     for k in sorted(runs[0]["mil"], key=int):
         for loss, label in (("sample", "CLIP, one candidate"), ("mil", "MIL-NCE, the bag")):
-            scores = _values(runs, "mil", k, loss)
+            scores = values(runs, "mil", k, loss)
             if scores:
                 lines.append(f"{f'{k} ({(int(k) - 1) / int(k):.0%})':20s}{label:24s}"
-                             + "".join(_cell(_values(scores, *m)) for _, m in METRICS))
+                             + "".join(_cell(values(scores, *m)) for _, m in METRICS))
     lines += ["", "A missing caption at test time: a linear probe on [image, text] embeddings "
               "of the ceiling's towers (shape classes)", f"{'probe':24s}"
               + "".join(f"{f'{float(f):.0%} missing':>14s}" for f in runs[0]["missing"]
                         ["no dropout"])]
     for probe in runs[0]["missing"]:
         lines.append(f"{probe:24s}" + "".join(
-            _cell(_values(runs, "missing", probe, f), 14) for f in runs[0]["missing"][probe]))
+            _cell(values(runs, "missing", probe, f), 14) for f in runs[0]["missing"][probe]))
     return "\n".join(lines)
 
 

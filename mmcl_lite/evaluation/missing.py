@@ -4,15 +4,16 @@ no caption, trained with or without modality dropout.
 Each item is the concatenation [I, T] of its image and caption embeddings (2D); where the text
 is missing, T is filled with zeros (``fill="zeros"``) or, since CLIP puts an image and its
 caption near each other, with the image's own embedding (``fill="image"``: cross-modal
-imputation). Modality dropout trains the linear probe on items whose text was dropped with
-probability ``dropout``, so that it learns to answer from the image alone as well.
+imputation). Modality dropout trains the linear probe with the text of a share ``dropout`` of
+its items dropped (``data.pairing.missing_mask``), so that it learns to answer from the image
+alone as well.
 """
 from __future__ import annotations
 
 import torch
 
 from ..checks import check_choice, check_probability
-from ..data.pairing import check_mask
+from ..data.pairing import check_mask, missing_mask
 from .probes import linear_probe_accuracy
 from .zeroshot import image_embeddings, text_embeddings
 
@@ -29,27 +30,19 @@ def fill_missing(image_emb: torch.Tensor, text_emb: torch.Tensor, missing: torch
     return torch.cat([image_emb, text], dim=1)
 
 
-def _drop(n: int, fraction: float, seed: int) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(n, generator=g) < fraction
-
-
 def missing_modality_curve(model, train, test, fractions=(0.0, 0.25, 0.5, 0.75, 1.0),
                            dropout: float = 0.0, fill: str = "zeros", seed: int = 0) -> dict:
     """{fraction missing at test: accuracy} of a linear probe on [I, T] predicting the class,
-    trained on ``train`` with each item's text dropped with probability ``dropout``."""
+    trained on ``train`` with the text of a share ``dropout`` of its items dropped."""
     check_probability(dropout, "dropout")
     for f in fractions:
         check_probability(f, "fractions")
     emb = {name: (image_embeddings(model, d), text_embeddings(model, d.captions))
            for name, d in (("train", train), ("test", test))}
-    x_train = fill_missing(*emb["train"], _drop(len(train), dropout, seed), fill)
+    x_train = fill_missing(*emb["train"], missing_mask(len(train), dropout, seed), fill)
     out = {}
     for f in fractions:
-        gone = torch.zeros(len(test), dtype=torch.bool)
-        gone[torch.randperm(len(test), generator=torch.Generator().manual_seed(seed + 1))[
-            :int(round(f * len(test)))]] = True
-        x_test = fill_missing(*emb["test"], gone, fill)
+        x_test = fill_missing(*emb["test"], missing_mask(len(test), f, seed + 1), fill)
         out[float(f)] = linear_probe_accuracy(x_train, train.labels, x_test, test.labels,
                                               weight_decay=1e-3)
     return out

@@ -69,6 +69,15 @@ def _monitor(method, knn_monitor, snapshot_data, dev) -> tuple[dict, object]:
     return record, snapshot
 
 
+def epochs_for_steps(n_items: int, batch_size: int, steps: int) -> int:
+    """Epochs that hold ``steps`` optimiser steps (pass ``max_steps=steps`` to ``fit`` too):
+    ``fit`` drops a last partial batch, so an epoch is n_items // batch_size steps."""
+    check_int(n_items, "n_items", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1, maximum=n_items)
+    check_int(steps, "steps", minimum=1)
+    return -(-steps // (n_items // batch_size))
+
+
 class StopTraining(Exception):
     """A step went non-finite: fit stops with the last good state."""
 
