@@ -60,7 +60,7 @@ def unpaired_sweep(n_unpaired=(0, 500, 1000, 2000), seeds=(0, 1, 2), n_paired: i
     ``n_paired`` pairs and then N unpaired samples (N = 0: the pairs alone). ``model``:
     ``make_linear_pairs``'s shape (d1, d2, rank, noise, signal); each seed draws new loadings
     and samples."""
-    kw = dict(dict(d1=40, d2=39, rank=10, noise=0.3, signal=1.0), **model)
+    kw = {"d1": 40, "d2": 39, "rank": 10, "noise": 0.3, "signal": 1.0, **model}
     out = {}
     for n in n_unpaired:
         check_int(n, "n_unpaired", minimum=0)
